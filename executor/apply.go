@@ -1,0 +1,225 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconciler/reconciler/config"
+	"github.com/reconciler/reconciler/planner"
+	"github.com/reconciler/reconciler/runtime"
+)
+
+// applyParallelism bounds how many actions of one phase run at once: pods
+// are created side by side (a rollout's surge is created in one go), while
+// the engine is not flooded.
+const applyParallelism = 4
+
+// apply carries out a plan phase by phase (removals, then creations, then
+// starts), the actions of one phase concurrently. A failing action does not
+// stop the others; it is recorded as a Warning event. It reports whether
+// anything was changed, how many actions succeeded (background removals and
+// stops count once started), and the joined errors (waiting for an image is
+// not an error).
+func (e *Executor) apply(ctx context.Context, obs *runtime.Observed, plan planner.Result) (bool, int, error) {
+	results := e.run(ctx, plan.Actions)
+	var errs []error
+	changed, applied := false, 0
+	waiting := map[string]string{}
+	for i, a := range plan.Actions {
+		err, started := results[i].err, results[i].started
+		if w, ok := isWaiting(err); ok {
+			waiting[a.Namespace+"/"+a.Pod] = w.Error()
+			e.noteWaiting(a, w)
+			changed = changed || a.Type == planner.CreatePod
+			continue
+		}
+		switch {
+		case !started:
+		case err != nil && !errors.Is(err, runtime.ErrNotFound):
+			errs = append(errs, err)
+			e.events.record(e.opt.Now(), Warning, "Failed"+a.Type.String(), objectOf(a), err.Error())
+		default:
+			changed = true
+			applied++
+			e.events.record(e.opt.Now(), Normal, a.Type.String(), objectOf(a), a.Reason)
+			if a.Type == planner.CreateContainer && a.Cause == planner.CauseExited {
+				e.opt.Observer.ContainerRestart()
+			}
+		}
+	}
+	e.setWaiting(waiting)
+	return changed, applied, errorsJoin(errs)
+}
+
+// outcome is what became of one action.
+type outcome struct {
+	started bool // false: skipped (shutting down, or a removal already under way)
+	err     error
+}
+
+// run executes the actions, each phase after the previous one, the actions
+// of a phase at most applyParallelism at a time.
+func (e *Executor) run(ctx context.Context, actions []planner.Action) []outcome {
+	out := make([]outcome, len(actions))
+	sem := make(chan struct{}, applyParallelism)
+	for i := 0; i < len(actions); {
+		j := i
+		for j < len(actions) && actions[j].Type == actions[i].Type {
+			j++
+		}
+		var wg sync.WaitGroup
+		for k := i; k < j && ctx.Err() == nil; k++ {
+			switch actions[k].Type { // these run in the background
+			case planner.RemovePod:
+				out[k] = outcome{started: e.removePod(ctx, actions[k])}
+				continue
+			case planner.StopContainer:
+				out[k] = outcome{started: e.stopContainer(ctx, actions[k])}
+				continue
+			}
+			sem <- struct{}{}
+			wg.Add(1)
+			go func(k int) {
+				defer func() { <-sem; wg.Done() }()
+				out[k] = outcome{started: true, err: e.applyOne(ctx, actions[k])}
+			}(k)
+		}
+		wg.Wait()
+		i = j
+	}
+	return out
+}
+
+func objectOf(a planner.Action) string {
+	s := "pod/" + a.Namespace + "/" + a.Pod
+	if a.Container != "" {
+		s += "/" + a.Container
+	}
+	return s
+}
+
+// removePod starts removing a pod in the background (it may wait its grace
+// period) and reports whether it started; the outcome is an event and a
+// new pass.
+func (e *Executor) removePod(ctx context.Context, a planner.Action) bool {
+	return e.rm.start(a.PodID, func() error { return e.rt.RemovePod(ctx, a.PodID, a.Grace) }, e.background(ctx, a))
+}
+
+// stopContainer stops a container in the background (SIGTERM, then SIGKILL
+// after the pod's grace period), as the kubelet does after a failed
+// liveness probe; the planner then restarts it under the restart policy.
+func (e *Executor) stopContainer(ctx context.Context, a planner.Action) bool {
+	return e.rm.start("ctr:"+a.ContainerID, func() error { return e.rt.StopContainer(ctx, a.ContainerID, a.Grace) }, e.background(ctx, a))
+}
+
+// background reports the end of a background action: a failure as an event,
+// and either way a new pass.
+func (e *Executor) background(ctx context.Context, a planner.Action) func(error) {
+	return func(err error) {
+		if err != nil && ctx.Err() == nil {
+			e.events.record(e.opt.Now(), Warning, "Failed"+a.Type.String(), objectOf(a), err.Error())
+		}
+		e.poke()
+	}
+}
+
+func (e *Executor) applyOne(ctx context.Context, a planner.Action) error {
+	switch a.Type {
+	case planner.RemoveContainer:
+		return e.rt.RemoveContainer(ctx, a.ContainerID)
+	case planner.StartContainer:
+		return e.rt.StartContainer(ctx, a.ContainerID)
+	case planner.CreatePod:
+		return e.createPod(ctx, a)
+	case planner.CreateContainer:
+		spec := e.podSpec(a.Workload, a.Pod)
+		return e.runContainer(ctx, a.PodID, spec, a.Workload, a.Container, a.RestartCount)
+	}
+	return fmt.Errorf("executor: unknown action %v", a.Type)
+}
+
+// createPod creates the pod and runs all its containers in spec order.
+func (e *Executor) createPod(ctx context.Context, a planner.Action) error {
+	spec := e.podSpec(a.Workload, a.Pod)
+	id, err := e.rt.CreatePod(ctx, spec)
+	if err != nil {
+		return err
+	}
+	for _, c := range a.Workload.Template.Spec.Containers {
+		if err := e.runContainer(ctx, id, spec, a.Workload, c.Name, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runContainer makes sure the image is usable, then creates and starts one
+// run of the named container.
+func (e *Executor) runContainer(ctx context.Context, podID string, pod runtime.PodSpec, wl *config.Workload, name string, restarts int) error {
+	c := findContainer(wl, name)
+	if c == nil {
+		return fmt.Errorf("executor: container %q not in the template of %s", name, wl.Key)
+	}
+	if err := e.pulls.ensure(ctx, c.Image, c.ImagePullPolicy); err != nil {
+		return err
+	}
+	e.pulls.forget(c.Image)
+	id, err := e.rt.CreateContainer(ctx, containerSpec(podID, pod, c, restarts))
+	if err != nil {
+		return err
+	}
+	return e.rt.StartContainer(ctx, id)
+}
+
+func findContainer(wl *config.Workload, name string) *corev1.Container {
+	for i := range wl.Template.Spec.Containers {
+		if wl.Template.Spec.Containers[i].Name == name {
+			return &wl.Template.Spec.Containers[i]
+		}
+	}
+	return nil
+}
+
+// podSpec translates a workload's template into the engine's pod spec.
+func (e *Executor) podSpec(wl *config.Workload, name string) runtime.PodSpec {
+	t := &wl.Template
+	grace := 30 * time.Second
+	if t.Spec.TerminationGracePeriodSeconds != nil {
+		grace = time.Duration(*t.Spec.TerminationGracePeriodSeconds) * time.Second
+	}
+	s := runtime.PodSpec{
+		Namespace: wl.Key.Namespace, Name: name, Node: e.opt.Node,
+		Owner:        runtime.Owner{Kind: wl.Key.Kind, Name: wl.Key.Name},
+		TemplateHash: wl.TemplateHash, Revision: e.desired.Revision,
+		Labels: t.Labels, RestartPolicy: string(t.Spec.RestartPolicy), GracePeriod: grace,
+	}
+	if s.RestartPolicy == "" {
+		s.RestartPolicy = string(corev1.RestartPolicyAlways)
+	}
+	for _, c := range t.Spec.Containers {
+		for _, p := range c.Ports {
+			proto := string(p.Protocol)
+			if proto == "" {
+				proto = "TCP"
+			}
+			s.Ports = append(s.Ports, runtime.PortSpec{ContainerPort: p.ContainerPort, Protocol: proto})
+		}
+	}
+	return s
+}
+
+func containerSpec(podID string, pod runtime.PodSpec, c *corev1.Container, restarts int) runtime.ContainerSpec {
+	s := runtime.ContainerSpec{
+		PodID: podID, Pod: pod, Name: c.Name, Image: c.Image,
+		Command: c.Command, Args: c.Args, WorkingDir: c.WorkingDir, RestartCount: restarts,
+	}
+	for _, ev := range c.Env {
+		s.Env = append(s.Env, runtime.EnvVar{Name: ev.Name, Value: ev.Value})
+	}
+	return s
+}

@@ -1,0 +1,80 @@
+package podman
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/containers/common/libnetwork/types"
+	"github.com/containers/podman/v4/pkg/bindings/pods"
+	"github.com/containers/podman/v4/pkg/domain/entities"
+	"github.com/containers/podman/v4/pkg/specgen"
+
+	"github.com/reconciler/reconciler/runtime"
+)
+
+// publishIP is where pod ports are published: loopback only, so nothing is
+// exposed beyond the host except through the reconciler's own proxy.
+const publishIP = "127.0.0.1"
+
+// CreatePod creates the pod with its infra container, publishing every
+// declared port on 127.0.0.1 with an engine-assigned host port, and starts it.
+func (c *Client) CreatePod(ctx context.Context, s runtime.PodSpec) (string, error) {
+	cc, err := c.connected(ctx)
+	if err != nil {
+		return "", err
+	}
+	name := podName(s.Namespace, s.Name, s.Node)
+	gen := specgen.PodSpecGenerator{}
+	gen.Name = name
+	gen.Hostname = s.Name
+	gen.Labels = podLabels(s)
+	gen.InfraName = name + "_infra"
+	for _, p := range s.Ports {
+		gen.PortMappings = append(gen.PortMappings, types.PortMapping{
+			HostIP:        publishIP,
+			ContainerPort: uint16(p.ContainerPort),
+			Protocol:      strings.ToLower(p.Protocol),
+		})
+	}
+	rep, err := pods.CreatePodFromSpec(cc, &entities.PodSpec{PodSpecGen: gen})
+	if err != nil {
+		return "", wrap(err, "create pod %q", name)
+	}
+	if _, err := pods.Start(cc, rep.Id, nil); err != nil {
+		return rep.Id, wrap(err, "start pod %q", name)
+	}
+	return rep.Id, nil
+}
+
+// RemovePod stops every container of the pod, giving each grace to exit
+// after SIGTERM, then removes the pod and its containers.
+func (c *Client) RemovePod(ctx context.Context, id string, grace time.Duration) error {
+	cc, err := c.connected(ctx)
+	if err != nil {
+		return err
+	}
+	secs := int(grace / time.Second)
+	if _, err := pods.Stop(cc, id, new(pods.StopOptions).WithTimeout(secs)); err != nil && !isNotFound(err) {
+		return wrap(err, "stop pod %s", short(id))
+	}
+	if _, err := pods.Remove(cc, id, new(pods.RemoveOptions).WithForce(true)); err != nil {
+		return wrap(err, "remove pod %s", short(id))
+	}
+	return nil
+}
+
+func protoUpper(p string) string {
+	if p == "" {
+		return "TCP"
+	}
+	return strings.ToUpper(p)
+}
+
+// short abbreviates an engine ID for messages.
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
