@@ -309,6 +309,10 @@ func (e *Executor) reload(ctx context.Context, now time.Time) {
 	changed := e.desired == nil || e.desired.Revision != d.Revision
 	e.desired = d
 	e.setStatus(func(s *Status) {
+		// Publish the objects as soon as they are accepted: the pass that
+		// follows may create pods before it finishes, and a reader who sees
+		// those pods must also see the objects they came from.
+		e.objects = d.Objects
 		s.SourceError = ""
 		if changed {
 			s.Revision, s.RevisionTime = d.Revision, now

@@ -179,9 +179,8 @@ func (e *Executor) updateStatus(obs *runtime.Observed, plan planner.Result, pinn
 	for _, a := range plan.Actions {
 		pending = append(pending, a.String())
 	}
-	objects := e.desired.Objects
 	e.setStatus(func(s *Status) {
-		e.objects, e.pods = objects, obs.Pods
+		e.pods = obs.Pods
 		s.Pending = pending
 		s.Workloads = wls
 		s.Readiness = ready

@@ -144,6 +144,21 @@ func waitPods(t *testing.T, rt runtime.Runtime, node string, want map[string]int
 	return waitPodsWhere(t, rt, node, want, log, func(runtime.Pod) bool { return true })
 }
 
+// waitInSync waits until the daemon reports a pass with nothing left to do:
+// the engine can show the pods before the pass that created them has
+// published its observation through the API.
+func waitInSync(t *testing.T, listen string, log fmt.Stringer) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if st := fetchStatus(context.Background(), "http://"+listen); st != nil && st.InSync {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon did not report in sync\ndaemon log:\n%s", log)
+		}
+	}
+}
+
 // waitPodsWhere waits until each owner has exactly its count of pods, all
 // running and all satisfying pred, and no other owner has pods.
 func waitPodsWhere(t *testing.T, rt runtime.Runtime, node string, want map[string]int, log fmt.Stringer, pred func(runtime.Pod) bool) map[string][]runtime.Pod {
@@ -229,6 +244,7 @@ func TestGetPods(t *testing.T) {
 	listen := freePort(t)
 	d := startDaemon(t, bin, dir, sc.Node, listen)
 	waitPods(t, rt, sc.Node, map[string]int{"web": 2}, d.log)
+	waitInSync(t, listen, d.log)
 	checkGetObjects(t, bin, sc.Namespace, listen)
 	checkDescribe(t, bin, sc.Namespace, listen)
 
