@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
@@ -38,6 +39,9 @@ type Options struct {
 	Webhook http.Handler
 	// Metrics serves GET /metrics.
 	Metrics http.Handler
+	// CreateJob runs a CronJob's job template now as a Job, for POST
+	// /api/v1/jobs (bearer token); see jobs.go.
+	CreateJob func(ctx context.Context, namespace, name, cronJob string) error
 }
 
 // Handler returns the API's routes:
@@ -53,8 +57,10 @@ type Options struct {
 //	POST /hooks/git        the git webhook (with Options.Webhook)
 //	GET  /metrics          Prometheus metrics (with Options.Metrics)
 //	POST /api/v1/sync/pause, /api/v1/sync/resume  stop or restart applying (bearer token)
+//	GET  /api/v1/jobs, /api/v1/cronjobs, POST /api/v1/jobs  see jobRoutes
 func Handler(loop Loop, opt Options) http.Handler {
 	mux := http.NewServeMux()
+	jobRoutes(mux, loop, opt)
 	if opt.Source != nil {
 		mux.HandleFunc("GET /api/v1/source", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, opt.Source())

@@ -57,9 +57,10 @@ type Object struct {
 	Key    Key
 	Source Source
 	Obj    runtime.Object
-	// Unhonoured lists the pod fields of a Pod, Deployment or
-	// ReplicationController that this build parses and validates but does not
-	// run yet, in the form of Workload.Unhonoured; empty for other kinds.
+	// Unhonoured lists the pod fields of a Pod, Deployment,
+	// ReplicationController, Job or CronJob that this build parses and
+	// validates but does not run yet, in the form of Workload.Unhonoured;
+	// empty for other kinds.
 	Unhonoured []string
 }
 
@@ -107,6 +108,9 @@ type Desired struct {
 	Objects []Object
 	// Workloads holds the pod-running objects, sorted by Key.
 	Workloads []Workload
+	// Jobs and CronJobs hold the batch/v1 Jobs and CronJobs, sorted by Key.
+	Jobs     []Job
+	CronJobs []CronJob
 	// Warnings are non-fatal findings (a legacy apiVersion, a suspicious
 	// quantity), each prefixed by file#doc and field.
 	Warnings []string

@@ -112,6 +112,7 @@ func load(files []manifestFile, revision string) (*Desired, error) {
 		errs = append(errs, res.errs...)
 	}
 	errs = append(errs, duplicates(d.Objects)...)
+	errs = append(errs, portClashes(d.Objects)...)
 	if err := combine(errs); err != nil {
 		return nil, err
 	}
@@ -121,6 +122,7 @@ func load(files []manifestFile, revision string) (*Desired, error) {
 			d.Workloads = append(d.Workloads, w)
 		}
 	}
+	d.Jobs, d.CronJobs = batchOf(d.Objects)
 	return d, nil
 }
 

@@ -134,9 +134,7 @@ var templatePaths = map[string][]string{
 }
 
 // checkSupport walks the pod of a document against the allowlist. Fields
-// not supported are reported to is; the fields not run yet are returned for
-// Pods, Deployments and ReplicationControllers (Jobs and CronJobs are not
-// run as workloads yet, so only their errors count).
+// not supported are reported to is; the fields not run yet are returned.
 func checkSupport(kind string, raw map[string]any, root *field.Path, is *issues) []string {
 	var unhonoured []string
 	switch kind {
@@ -149,9 +147,6 @@ func checkSupport(kind string, raw map[string]any, root *field.Path, is *issues)
 			v, p = m[name], p.Child(name)
 		}
 		podTemplateRule.walk(v, p, is, &unhonoured)
-	}
-	if kind == "Job" || kind == "CronJob" {
-		return nil
 	}
 	return unhonoured
 }

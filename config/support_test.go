@@ -110,7 +110,7 @@ var supportCases = []struct {
 		},
 	},
 	{
-		name: "jobs report unsupported fields but no unhonoured ones",
+		name: "jobs report unsupported fields",
 		manifest: `apiVersion: batch/v1
 kind: Job
 metadata: {name: once}

@@ -177,9 +177,7 @@ func validateCronJob(c *batchv1.CronJob, root *field.Path) field.ErrorList {
 		errs = append(errs, field.Invalid(root.Child("metadata", "name"), c.Name, "must be no more than 52 characters"))
 	}
 	sp := root.Child("spec")
-	if msg := checkSchedule(c.Spec.Schedule); msg != "" {
-		errs = append(errs, field.Invalid(sp.Child("schedule"), c.Spec.Schedule, msg))
-	}
+	errs = append(errs, validateSchedule(c.Spec.Schedule, c.Spec.TimeZone, sp)...)
 	errs = append(errs, oneOf(sp.Child("concurrencyPolicy"), c.Spec.ConcurrencyPolicy,
 		batchv1.AllowConcurrent, batchv1.ForbidConcurrent, batchv1.ReplaceConcurrent)...)
 	errs = append(errs, nonNegativePtr(c.Spec.StartingDeadlineSeconds, sp.Child("startingDeadlineSeconds"))...)

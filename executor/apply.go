@@ -46,7 +46,9 @@ func (e *Executor) apply(ctx context.Context, obs *runtime.Observed, plan planne
 		default:
 			changed = true
 			applied++
-			e.events.record(e.opt.Now(), Normal, a.Type.String(), objectOf(a), a.Reason)
+			if typ, reason, ok := actionEvent(a); ok {
+				e.events.record(e.opt.Now(), typ, reason, objectOf(a), a.Reason)
+			}
 			if a.Type == planner.CreateContainer && a.Cause == planner.CauseExited {
 				e.opt.Observer.ContainerRestart()
 			}
@@ -96,6 +98,9 @@ func (e *Executor) run(ctx context.Context, actions []planner.Action) []outcome 
 }
 
 func objectOf(a planner.Action) string {
+	if a.Pod == "" && a.Owner.Name != "" { // a record action: its Job or CronJob
+		return a.Owner.String()
+	}
 	s := "pod/" + a.Namespace + "/" + a.Pod
 	if a.Container != "" {
 		s += "/" + a.Container
@@ -107,7 +112,8 @@ func objectOf(a planner.Action) string {
 // period) and reports whether it started; the outcome is an event and a
 // new pass.
 func (e *Executor) removePod(ctx context.Context, a planner.Action) bool {
-	return e.rm.start(a.PodID, func() error { return e.rt.RemovePod(ctx, a.PodID, a.Grace) }, e.background(ctx, a))
+	e.withoutEndpoints(ctx, a.PodID)
+	return e.rm.start(a.PodID, func() error { return e.drainThenRemove(ctx, a.PodID, a.Grace) }, e.background(ctx, a))
 }
 
 // stopContainer stops a container in the background (SIGTERM, then SIGKILL
@@ -139,6 +145,8 @@ func (e *Executor) applyOne(ctx context.Context, a planner.Action) error {
 	case planner.CreateContainer:
 		spec := e.podSpec(a.Workload, a.Pod)
 		return e.runContainer(ctx, a.PodID, spec, a.Workload, a.Container, a.RestartCount)
+	case planner.PutJobRecord, planner.DeleteJobRecord, planner.PutCronJobRecord, planner.DeleteCronJobRecord:
+		return e.applyRecord(ctx, a)
 	}
 	return fmt.Errorf("executor: unknown action %v", a.Type)
 }
@@ -169,7 +177,10 @@ func (e *Executor) runContainer(ctx context.Context, podID string, pod runtime.P
 		return err
 	}
 	e.pulls.forget(c.Image)
-	id, err := e.rt.CreateContainer(ctx, containerSpec(podID, pod, c, restarts))
+	spec := containerSpec(podID, pod, c, restarts)
+	links := wl.Template.Spec.EnableServiceLinks == nil || *wl.Template.Spec.EnableServiceLinks
+	spec.Env = append(serviceEnv(e.svcViews, pod.Namespace, links), spec.Env...)
+	id, err := e.rt.CreateContainer(ctx, spec)
 	if err != nil {
 		return err
 	}
@@ -201,6 +212,7 @@ func (e *Executor) podSpec(wl *config.Workload, name string) runtime.PodSpec {
 	if s.RestartPolicy == "" {
 		s.RestartPolicy = string(corev1.RestartPolicyAlways)
 	}
+	s.DNS = e.podDNS(&t.Spec, wl.Key.Namespace)
 	for _, c := range t.Spec.Containers {
 		for _, p := range c.Ports {
 			proto := string(p.Protocol)

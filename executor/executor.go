@@ -14,6 +14,7 @@ import (
 	"github.com/reconciler/reconciler/internal/backoff"
 	"github.com/reconciler/reconciler/planner"
 	"github.com/reconciler/reconciler/runtime"
+	"github.com/reconciler/reconciler/svcnet"
 )
 
 // Source yields the desired state. Load is called at the reload interval; an
@@ -45,6 +46,9 @@ type Options struct {
 	// Observer receives source loads, passes, container restarts and
 	// rollout durations as they happen (default none).
 	Observer Observer
+	// Services is the Services' data plane (addresses, DNS, proxy); nil
+	// leaves Services without effect.
+	Services ServicePlane
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Log receives structured logs (default slog.Default()).
@@ -104,6 +108,14 @@ type Executor struct {
 	skipsLogged  map[string]bool
 	drift        drift
 	driftSeen    map[string]bool
+	// jobs is the loop's memory of Jobs between passes (jobs.go).
+	jobs jobState
+	// svcViews and svcStates are the Services and their endpoints as last
+	// handed to the plane; svcErr its last error; podNames names pods by ID.
+	svcViews  []serviceView
+	svcStates []svcnet.Service
+	svcErr    string
+	podNames  map[string]string
 	// revTemplates caches decoded revision templates by template key.
 	revTemplates map[string]*corev1.PodTemplateSpec
 	// objects and pods are the applied desired state's objects and the
@@ -126,7 +138,11 @@ func New(rt runtime.Runtime, src Source, opt Options) *Executor {
 	e.events = newRecorder(e.log, 1000)
 	e.pulls = newPuller(rt, opt.Now, e.poke)
 	e.rm = newRemover()
-	e.probes = health.NewManager(rt, health.Options{Now: opt.Now, Log: e.log, OnChange: e.poke})
+	hopt := health.Options{Now: opt.Now, Log: e.log, OnChange: e.poke}
+	if po, ok := opt.Observer.(ProbeObserver); ok {
+		hopt.OnResult = po.ProbeResult
+	}
+	e.probes = health.NewManager(rt, hopt)
 	e.status.Node = opt.Node
 	e.status.Pods = map[string]PodStatus{}
 	return e
@@ -215,6 +231,9 @@ func (e *Executor) Step(ctx context.Context) time.Duration {
 		return e.opt.Resync // nothing good to apply yet: touch nothing
 	}
 	e.rm.mark(obs)
+	if err := e.loadJobRecords(ctx, obs); err != nil {
+		return e.engineFailed(now, err)
+	}
 	revs, err := e.loadRevisions(ctx)
 	if err != nil {
 		return e.engineFailed(now, err)
@@ -225,6 +244,7 @@ func (e *Executor) Step(ctx context.Context) time.Duration {
 	}
 	e.syncProbes(obs, planned, revs)
 	e.markReadiness(obs)
+	e.syncServices(ctx, obs, e.templates(planned, revs))
 	full := planner.Plan(planned, obs, now)
 	plan, drifting, corrections := e.heal(planned, full, now)
 	e.setStatus(func(s *Status) { s.Drift = drifting })
@@ -378,7 +398,8 @@ func (e *Executor) watch(ctx context.Context) {
 }
 
 // runKinds are the kinds the loop acts on; Namespaces need no engine object.
-var runKinds = map[string]bool{"Pod": true, "Deployment": true, "ReplicationController": true, "Namespace": true}
+var runKinds = map[string]bool{"Service": true, "Pod": true, "Deployment": true, "ReplicationController": true, "Namespace": true,
+	"Job": true, "CronJob": true}
 
 // notRun lists the objects of kinds this build parses and validates but does
 // not run yet, so `run` says what it skipped and why.

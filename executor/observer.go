@@ -27,3 +27,13 @@ func (noObserver) SyncAttempt(bool)                       {}
 func (noObserver) Pass(time.Duration, time.Duration, int) {}
 func (noObserver) ContainerRestart()                      {}
 func (noObserver) RolloutDone(time.Duration)              {}
+
+// ProbeObserver is an optional part of an Observer: the loop passes it
+// every probe attempt's result. Unlike Observer's methods it is called
+// from probe goroutines, concurrently.
+type ProbeObserver interface {
+	// ProbeResult reports one attempt of a probe ("Startup", "Liveness",
+	// "Readiness") with its result ("success", "failure", "error") and
+	// duration.
+	ProbeResult(probe, result string, took time.Duration)
+}

@@ -46,6 +46,9 @@ func (e *Executor) templates(d *config.Desired, revs map[string]revisionSet) map
 			out[k] = t
 		}
 	}
+	for k, t := range e.jobTemplates(d) {
+		out[k] = t
+	}
 	return out
 }
 

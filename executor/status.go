@@ -31,6 +31,15 @@ type Status struct {
 	// Drift lists the workloads that differ from a desired state they had
 	// reached, without a change in the source.
 	Drift []DriftStatus `json:"drift,omitempty"`
+	// Jobs and CronJobs are the Jobs (of the source, and those CronJobs
+	// created) and CronJobs as of the last pass, sorted by namespace and name.
+	Jobs     []planner.JobStatus     `json:"jobs,omitempty"`
+	CronJobs []planner.CronJobStatus `json:"cronJobs,omitempty"`
+	// Endpoints are the Services with their ready endpoints as the proxy
+	// serves them; ServiceError is the last error of the Services' data
+	// plane (a port that could not be bound, ...), empty when all is well.
+	Endpoints    []EndpointsStatus `json:"endpoints,omitempty"`
+	ServiceError string            `json:"serviceError,omitempty"`
 	// DriftCorrections counts, by reason, the corrections applied since
 	// the daemon started.
 	DriftCorrections map[string]int `json:"driftCorrections,omitempty"`
@@ -103,6 +112,8 @@ func (e *Executor) Status() Status {
 		s.DriftCorrections[k] = v
 	}
 	s.Workloads = append([]WorkloadStatus(nil), e.status.Workloads...)
+	s.Jobs = append([]planner.JobStatus(nil), e.status.Jobs...)
+	s.CronJobs = append([]planner.CronJobStatus(nil), e.status.CronJobs...)
 	s.Readiness = make(map[string]Readiness, len(e.status.Readiness))
 	for k, v := range e.status.Readiness {
 		s.Readiness[k] = v
@@ -174,6 +185,7 @@ func (e *Executor) updateStatus(obs *runtime.Observed, plan planner.Result, pinn
 		e.skipsLogged = map[string]bool{e.desired.Revision: true}
 	}
 	wls := e.workloadStatuses(plan, pinned, now)
+	e.recordNotes(plan.Notes, now)
 	ready := readinessOf(obs)
 	pending := make([]string, 0, len(plan.Actions))
 	for _, a := range plan.Actions {
@@ -183,6 +195,7 @@ func (e *Executor) updateStatus(obs *runtime.Observed, plan planner.Result, pinn
 		e.pods = obs.Pods
 		s.Pending = pending
 		s.Workloads = wls
+		s.Jobs, s.CronJobs = plan.Jobs, plan.CronJobs
 		s.Readiness = ready
 		s.LastSync = now
 		s.Skipped = skipped

@@ -72,6 +72,12 @@ type Options struct {
 	// goroutines with no lock held and must not block (a non-blocking send
 	// on a channel of capacity 1 is the intended use).
 	OnChange func()
+	// OnResult, if set, is called after every probe attempt with the
+	// probe ("Startup", "Liveness" or "Readiness"), its result ("success",
+	// "failure", or "error" when the probe could not be carried out) and
+	// how long it took. It is called from probe goroutines, concurrently,
+	// and must not block.
+	OnResult func(probe, result string, took time.Duration)
 }
 
 // Manager probes containers and keeps their results. Its methods are safe

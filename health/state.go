@@ -35,6 +35,17 @@ const (
 	failed
 )
 
+// result names the verdict for metrics: success, failure or error.
+func (v verdict) result() string {
+	switch v {
+	case passed:
+		return "success"
+	case failed:
+		return "failure"
+	}
+	return "error"
+}
+
 // String names the verdict, for logs and test failures.
 func (v verdict) String() string {
 	switch v {

@@ -53,6 +53,9 @@ func (w *worker) loop(ctx context.Context, k kind, p *corev1.Probe) bool {
 		if ctx.Err() != nil {
 			return false // stopped mid-probe: the outcome means nothing
 		}
+		if f := w.m.opt.OnResult; f != nil {
+			f(k.String(), o.verdict.result(), w.m.opt.Now().Sub(start))
+		}
 		settled := th.record(o.verdict, tm)
 		w.m.observe(w.e, k, o, settled)
 		if settled && (k == startupProbe || (k == livenessProbe && o.verdict == failed)) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -445,6 +446,35 @@ func TestHangingProbeBlocksNothing(t *testing.T) {
 		r.stop(t) // Run returns at once although probes hang
 		if time.Since(t0) != 0 {
 			t.Errorf("Run took %v to stop", time.Since(t0))
+		}
+	})
+}
+
+// TestOnResultSeesEveryAttempt checks the per-attempt callback that feeds
+// the probe metrics.
+func TestOnResultSeesEveryAttempt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeProber(sequence(map[kind][]verdict{readinessProbe: {failed, errored, passed}}))
+		var mu sync.Mutex
+		var got []string
+		m := NewManager(nil, Options{Log: slog.New(slog.DiscardHandler), OnResult: func(probe, result string, took time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, probe+"/"+result)
+		}})
+		m.probe = f.probe
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- m.Run(ctx) }()
+		m.Sync([]Target{probed("a", nil, nil, probeSpec(0, 1, 1, 3))})
+		time.Sleep(2500 * time.Millisecond)
+		synctest.Wait()
+		cancel()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.Join(got, " ") != "Readiness/failure Readiness/error Readiness/success" {
+			t.Errorf("results %v", got)
 		}
 	})
 }

@@ -45,6 +45,7 @@ func TestAlertRulesUseExportedMetrics(t *testing.T) {
 	exported := map[string]bool{}
 	ch := make(chan *prometheus.Desc, 32)
 	(&collector{}).Describe(ch)
+	(&serviceCollector{}).Describe(ch)
 	close(ch)
 	name := regexp.MustCompile(`fqName: "([a-z_]+)"`)
 	for d := range ch {

@@ -8,7 +8,10 @@ import (
 	"github.com/reconciler/reconciler/executor"
 )
 
-var _ executor.Observer = (*Counters)(nil)
+var (
+	_ executor.Observer      = (*Counters)(nil)
+	_ executor.ProbeObserver = (*Counters)(nil)
+)
 
 // Counters holds the measurements the loop reports as they happen (source
 // loads, pass durations, applied actions, container restarts, rollout
@@ -21,6 +24,8 @@ type Counters struct {
 	actions     prometheus.Counter
 	restarts    prometheus.Counter
 	rollout     prometheus.Histogram
+	probes      *prometheus.CounterVec
+	probeTime   *prometheus.HistogramVec
 	now         func() time.Time
 }
 
@@ -54,13 +59,28 @@ func NewCounters(reg prometheus.Registerer) (*Counters, error) {
 			Help:    "Time from a new template's first pass to its rollout's completion.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 12),
 		}),
+		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "reconciler_probe_results_total",
+			Help: "Probe attempts by probe (Startup, Liveness, Readiness) and result (success, failure, error: the probe could not be carried out).",
+		}, []string{"probe", "result"}),
+		probeTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "reconciler_probe_duration_seconds",
+			Help:    "Time each probe attempt took, by probe.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 9),
+		}, []string{"probe"}),
 		now: time.Now,
 	}
 	c.syncs.WithLabelValues("success")
 	c.syncs.WithLabelValues("failure")
 	c.pass.WithLabelValues("plan")
 	c.pass.WithLabelValues("apply")
-	for _, m := range []prometheus.Collector{c.syncs, c.lastSuccess, c.pass, c.actions, c.restarts, c.rollout} {
+	for _, p := range []string{"Startup", "Liveness", "Readiness"} {
+		for _, r := range []string{"success", "failure", "error"} {
+			c.probes.WithLabelValues(p, r)
+		}
+		c.probeTime.WithLabelValues(p)
+	}
+	for _, m := range []prometheus.Collector{c.syncs, c.lastSuccess, c.pass, c.actions, c.restarts, c.rollout, c.probes, c.probeTime} {
 		if err := reg.Register(m); err != nil {
 			return nil, err
 		}
@@ -91,3 +111,10 @@ func (c *Counters) ContainerRestart() { c.restarts.Inc() }
 
 // RolloutDone records a completed rollout.
 func (c *Counters) RolloutDone(d time.Duration) { c.rollout.Observe(d.Seconds()) }
+
+// ProbeResult counts one probe attempt and records its duration; it is
+// safe for concurrent use (executor.ProbeObserver).
+func (c *Counters) ProbeResult(probe, result string, took time.Duration) {
+	c.probes.WithLabelValues(probe, result).Inc()
+	c.probeTime.WithLabelValues(probe).Observe(took.Seconds())
+}

@@ -25,7 +25,13 @@ type Sources struct {
 
 // New registers the reconciler's metrics on reg.
 func New(reg prometheus.Registerer, src Sources) error {
-	return reg.Register(&collector{src: src})
+	if err := reg.Register(&collector{src: src}); err != nil {
+		return err
+	}
+	if err := reg.Register(&jobCollector{src: src}); err != nil {
+		return err
+	}
+	return reg.Register(&serviceCollector{src: src})
 }
 
 var (
@@ -136,8 +142,12 @@ func (c *collector) restarts(gauge func(*prometheus.Desc, float64, ...string)) {
 		return
 	}
 	sum := map[[3]string]int{}
+	cronOf := cronJobOfJobs(c.src.Loop().Jobs)
 	for _, p := range c.src.Pods() {
 		k := [3]string{p.Namespace, p.Owner.Kind, p.Owner.Name}
+		if cj, ok := cronOf[p.Namespace+"/"+p.Owner.Name]; ok && p.Owner.Kind == "Job" {
+			k = [3]string{p.Namespace, "CronJob", cj} // never a generated name as a label value
+		}
 		seen := map[string]bool{}
 		for i := range p.Containers {
 			name := p.Containers[i].Name

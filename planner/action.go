@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/reconciler/reconciler/config"
+	"github.com/reconciler/reconciler/runtime"
 )
 
 // ActionType is what an action does.
@@ -29,9 +30,19 @@ const (
 	CreateContainer
 	// StartContainer starts a container that was created but never started.
 	StartContainer
+	// PutJobRecord writes JobRecord (a Job started, counted, finished, or
+	// marked for deletion).
+	PutJobRecord
+	// DeleteJobRecord removes JobRecord, once the Job has no pods left.
+	DeleteJobRecord
+	// PutCronJobRecord writes CronJobRecord (first seen, last slot started).
+	PutCronJobRecord
+	// DeleteCronJobRecord removes CronJobRecord.
+	DeleteCronJobRecord
 )
 
-var actionNames = [...]string{"RemovePod", "RemoveContainer", "StopContainer", "CreatePod", "CreateContainer", "StartContainer"}
+var actionNames = [...]string{"RemovePod", "RemoveContainer", "StopContainer", "CreatePod", "CreateContainer", "StartContainer",
+	"PutJobRecord", "DeleteJobRecord", "PutCronJobRecord", "DeleteCronJobRecord"}
 
 // String returns the action type's name.
 func (t ActionType) String() string {
@@ -66,6 +77,14 @@ type Action struct {
 	Reason string
 	// Cause says why in one word, for the executor's drift accounting.
 	Cause Cause
+	// JobRecord and CronJobRecord are the records to write or delete
+	// (record actions; Owner names the Job or CronJob).
+	JobRecord     *runtime.JobRecord
+	CronJobRecord *runtime.CronJobRecord
+	// Event, when set, is the reason of the event recorded once the action
+	// succeeded (default: the action type), a Warning when Warning is set.
+	Event   string
+	Warning bool
 }
 
 // Cause is the machine-readable reason of an action.
@@ -82,11 +101,15 @@ const (
 	CauseStart     Cause = "start"     // a created container was never started
 	CauseUnhealthy Cause = "unhealthy" // a liveness or startup probe failed
 	CausePrune     Cause = "prune"     // an old run of a container is removed
+	CauseJob       Cause = "job"       // a Job's or CronJob's own lifecycle (records, finished or deleted Jobs)
 )
 
 // String renders the action for logs and `reconciler diff`.
 func (a Action) String() string {
 	s := fmt.Sprintf("%s %s/%s", a.Type, a.Namespace, a.Pod)
+	if a.Pod == "" && a.Owner.Name != "" { // a record action: name its Job or CronJob
+		s = fmt.Sprintf("%s %s", a.Type, a.Owner)
+	}
 	if a.Container != "" {
 		s += " container " + a.Container
 	}

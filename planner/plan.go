@@ -23,6 +23,13 @@ type Result struct {
 	// Rollouts holds the status of every workload that was planned, in
 	// desired order.
 	Rollouts []RolloutStatus
+	// Jobs and CronJobs are the status of every Job (of the source, and
+	// those CronJobs created) and CronJob, sorted by namespace and name.
+	Jobs     []JobStatus
+	CronJobs []CronJobStatus
+	// Notes are findings that call for no action (a CronJob slot skipped or
+	// missed), for the executor to record once each as an event.
+	Notes []Note
 }
 
 // Skip is a workload the planner leaves alone, with the reason.
@@ -57,6 +64,7 @@ func Plan(desired *config.Desired, observed *runtime.Observed, now time.Time) Re
 			planWorkload(&r, wl, pods, now)
 		}
 	}
+	planJobs(&r, desired, observed, owned, now)
 	for key, pods := range owned {
 		for _, p := range pods {
 			if !p.Terminating {

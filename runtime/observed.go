@@ -10,6 +10,10 @@ import (
 type Observed struct {
 	// Pods are the managed pods of the node, sorted by Namespace then Name.
 	Pods []Pod
+	// Jobs and CronJobs are the node's Job and CronJob records; the
+	// executor reads them beside the pods (see JobRecordStore).
+	Jobs     []JobRecord
+	CronJobs []CronJobRecord
 }
 
 // Owner names the object a pod belongs to, in the pod's namespace.

@@ -50,6 +50,8 @@ type Runtime interface {
 	Events(ctx context.Context, node string, out chan<- Event) error
 	// RevisionStore keeps Deployment revisions beside the pods.
 	RevisionStore
+	// JobRecordStore keeps Job and CronJob records beside the pods.
+	JobRecordStore
 }
 
 // PodSpec describes a pod to create. Labels holds the Kubernetes labels; the
@@ -67,6 +69,16 @@ type PodSpec struct {
 	// Ports are published on HostIP (127.0.0.1 by default) with
 	// engine-assigned host ports.
 	Ports []PortSpec
+	// DNS, when set, replaces the host's resolver configuration in the
+	// pod's /etc/resolv.conf (the cluster DNS of Services).
+	DNS *DNSConfig
+}
+
+// DNSConfig is a pod's resolver configuration.
+type DNSConfig struct {
+	Servers  []string
+	Searches []string
+	Options  []string
 }
 
 // PortSpec is a container port to publish.

@@ -33,5 +33,13 @@ echo "each app answers on its published port:"
   done
 done
 echo
+echo "the Services answer on the host loopback and on their cluster IPs (containers use their names):"
+"$BIN" get services -n demo --server "http://$LISTEN" | tail -n +2 | while read -r name _ ip ports; do
+  for p in ${ports//,/ }; do
+    port=${p%%/*}; port=${port%%:*}
+    echo "  service $name: curl http://127.0.0.1:$port/   (from a container: http://$name.demo:$port/, cluster IP $ip)"
+  done
+done
+echo
 echo "daemon API: http://$LISTEN/api/v1/status — Ctrl-C stops the daemon"
 wait $pid

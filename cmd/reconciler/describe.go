@@ -18,7 +18,7 @@ import (
 // conditions and its recent events.
 func cmdDescribe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
-		return errors.New("usage: reconciler describe pod|deployment NAME [-n NS]")
+		return errors.New("usage: reconciler describe pod|deployment|job|cronjob NAME [-n NS]")
 	}
 	fs := flag.NewFlagSet("describe", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -49,8 +49,16 @@ func cmdDescribe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("deployment %q not found in namespace %q", args[1], *ns)
 		}
 		describeDeployment(stdout, ws, events)
+	case "job", "jobs", "cronjob", "cronjobs", "cj":
+		if st == nil {
+			return fmt.Errorf("%ss are described from the daemon, which does not answer at %s", args[0], *server)
+		}
+		if batchKinds[args[0]] == "Job" {
+			return describeJob(stdout, st, *ns, args[1], events)
+		}
+		return describeCronJob(stdout, st, *ns, args[1], events)
 	default:
-		return fmt.Errorf("describe %q: pod or deployment", args[0])
+		return fmt.Errorf("describe %q: pod, deployment, job or cronjob", args[0])
 	}
 	return nil
 }

@@ -76,8 +76,12 @@ func cmdDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		obs, err := podman.New(*uri).Observe(ctx, *node)
+		rt := podman.New(*uri)
+		obs, err := rt.Observe(ctx, *node)
 		if err != nil {
+			return err
+		}
+		if obs.Jobs, obs.CronJobs, err = rt.JobRecords(ctx, *node); err != nil {
 			return err
 		}
 		for i := range obs.Pods { // the engine alone: running counts as ready

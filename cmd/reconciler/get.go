@@ -35,9 +35,12 @@ type getOptions struct {
 	showLabels bool
 	server     string
 	now        time.Time
+	// endpoints are the daemon's Services as served, by "ns/name"
+	// (filled for `get services`).
+	endpoints map[string]executor.EndpointsStatus
 }
 
-const getUsage = "usage: reconciler get pods|deployments|services|configmaps|secrets|jobs|cronjobs|events|all " +
+const getUsage = "usage: reconciler get pods|deployments|services|endpoints|configmaps|secrets|jobs|cronjobs|events|all " +
 	"[-n NS] [-A] [-l SELECTOR] [-o wide|json|yaml|name] [--show-labels]"
 
 func cmdGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -83,7 +86,7 @@ func cmdGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer cancel()
 	kinds := []string{what}
 	if what == "all" {
-		kinds = []string{"pods", "deployments", "services", "configmaps", "secrets", "jobs", "cronjobs"}
+		kinds = []string{"pods", "deployments", "services", "endpoints", "configmaps", "secrets", "jobs", "cronjobs"}
 	}
 	for i, k := range kinds {
 		if i > 0 && opt.output == "" || i > 0 && opt.output == "wide" {
@@ -150,6 +153,12 @@ func getKind(ctx context.Context, kind, uri string, opt getOptions, stdout io.Wr
 		printDeployments(tw, obs, status, opt)
 		return nil
 	}
+	if kind == "endpoints" || kind == "ep" {
+		return printEndpoints(tw, fetchStatus(ctx, opt.server), opt)
+	}
+	if k, ok := batchKinds[kind]; ok {
+		return getBatch(ctx, tw, k, opt)
+	}
 	k, ok := kindNames[kind]
 	if !ok {
 		return fmt.Errorf("unknown resource type %q\n%s", kind, getUsage)
@@ -157,6 +166,14 @@ func getKind(ctx context.Context, kind, uri string, opt getOptions, stdout io.Wr
 	var objs []api.ObjectView
 	if err := getJSON(ctx, strings.TrimRight(opt.server, "/")+"/api/v1/objects", &objs); err != nil {
 		return fmt.Errorf("%s come from the daemon, which does not answer at %s: %w", kind, opt.server, err)
+	}
+	if k == "Service" {
+		opt.endpoints = map[string]executor.EndpointsStatus{}
+		if st := fetchStatus(ctx, opt.server); st != nil {
+			for _, e := range st.Endpoints {
+				opt.endpoints[e.Namespace+"/"+e.Name] = e
+			}
+		}
 	}
 	return printObjects(tw, k, objs, opt)
 }

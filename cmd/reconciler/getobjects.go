@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/reconciler/reconciler/api"
+	"github.com/reconciler/reconciler/executor"
 )
 
 // kindNames maps the names `get` accepts to object kinds.
@@ -18,8 +19,6 @@ var kindNames = map[string]string{
 	"service": "Service", "services": "Service", "svc": "Service",
 	"configmap": "ConfigMap", "configmaps": "ConfigMap", "cm": "ConfigMap",
 	"secret": "Secret", "secrets": "Secret",
-	"job": "Job", "jobs": "Job",
-	"cronjob": "CronJob", "cronjobs": "CronJob", "cj": "CronJob",
 }
 
 // objectFields is the part of a desired object the tables read.
@@ -30,17 +29,16 @@ type objectFields struct {
 	Type string         `json:"type"`
 	Data map[string]any `json:"data"`
 	Spec struct {
-		Type        string `json:"type"`
-		Schedule    string `json:"schedule"`
-		Suspend     *bool  `json:"suspend"`
-		Completions *int32 `json:"completions"`
-		Ports       []struct {
+		Type  string `json:"type"`
+		Ports []struct {
 			Port     int32  `json:"port"`
 			NodePort int32  `json:"nodePort"`
 			Protocol string `json:"protocol"`
 		} `json:"ports"`
 	} `json:"spec"`
 	BinaryData map[string]any `json:"binaryData"`
+	// served is the Service as the daemon's proxy serves it (not JSON).
+	served executor.EndpointsStatus
 }
 
 // printObjects prints the desired objects of one kind, in the namespace
@@ -56,6 +54,7 @@ func printObjects(w io.Writer, kind string, objs []api.ObjectView, o getOptions)
 		if v.Kind != kind || json.Unmarshal(v.Object, &f) != nil || !o.match(v.Namespace, f.Metadata.Labels) {
 			continue
 		}
+		f.served = o.endpoints[v.Namespace+"/"+v.Name]
 		rows = append(rows, row{v, f})
 	}
 	sort.Slice(rows, func(i, j int) bool {
@@ -96,41 +95,32 @@ func printObjects(w io.Writer, kind string, objs []api.ObjectView, o getOptions)
 }
 
 // objectColumns gives kubectl's columns for a kind (without NAME), and the
-// cells of one object. Services have no cluster IP until the proxy issue;
-// Jobs and CronJobs are validated but not run by this build yet.
+// cells of one object. A Service's cluster IP and node ports are those the
+// daemon allocated. Jobs and CronJobs have their own tables (jobs.go).
 func objectColumns(kind string) (string, func(objectFields) string) {
 	switch kind {
 	case "Service":
 		return "NAME\tTYPE\tCLUSTER-IP\tPORT(S)", func(f objectFields) string {
 			var ports []string
-			for _, p := range f.Spec.Ports {
+			for i, p := range f.Spec.Ports {
 				s := fmt.Sprint(p.Port)
-				if p.NodePort != 0 {
-					s += fmt.Sprintf(":%d", p.NodePort)
+				if i < len(f.served.Ports) && f.served.Ports[i].NodePort != 0 {
+					s += fmt.Sprintf(":%d", f.served.Ports[i].NodePort)
 				}
 				ports = append(ports, s+"/"+p.Protocol)
 			}
-			return f.Spec.Type + "\t<none>\t" + strings.Join(ports, ",")
+			ip := f.served.ClusterIP
+			if ip == "" {
+				ip = "<none>"
+			}
+			return f.Spec.Type + "\t" + ip + "\t" + strings.Join(ports, ",")
 		}
 	case "ConfigMap":
 		return "NAME\tDATA", func(f objectFields) string { return fmt.Sprint(len(f.Data) + len(f.BinaryData)) }
 	case "Secret":
 		return "NAME\tTYPE\tDATA", func(f objectFields) string { return f.Type + "\t" + fmt.Sprint(len(f.Data)) }
-	case "Job":
-		return "NAME\tCOMPLETIONS\tSTATUS", func(f objectFields) string {
-			return fmt.Sprintf("0/%d\tnot run by this build", deref(f.Spec.Completions, 1))
-		}
 	}
-	return "NAME\tSCHEDULE\tSUSPEND\tSTATUS", func(f objectFields) string {
-		return fmt.Sprintf("%s\t%v\tnot run by this build", f.Spec.Schedule, f.Spec.Suspend != nil && *f.Spec.Suspend)
-	}
-}
-
-func deref(p *int32, def int32) int32 {
-	if p == nil {
-		return def
-	}
-	return *p
+	return "NAME", func(objectFields) string { return "" } // Jobs and CronJobs: see jobs.go
 }
 
 // printStructured prints v as indented JSON or as YAML.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/reconciler/reconciler/runtime"
@@ -13,15 +14,17 @@ import (
 )
 
 // logsUsage is the one-line synopsis of `logs`, for errors and the help.
-const logsUsage = "usage: reconciler logs POD [-n NS] [-c CONTAINER] [-f] [--tail N] [--since D] [-p|--previous]"
+const logsUsage = "usage: reconciler logs POD|job/NAME [-n NS] [-c CONTAINER] [-f] [--tail N] [--since D] [-p|--previous]"
 
 // logsOptions are the parsed arguments of `logs`.
 type logsOptions struct {
 	pod, namespace, container string
-	follow, previous          bool
-	tail                      int
-	since                     time.Duration
-	uri                       string
+	// job, for `logs job/NAME`, names the Job whose newest pod is printed.
+	job              string
+	follow, previous bool
+	tail             int
+	since            time.Duration
+	uri              string
 }
 
 // cmdLogs implements `logs POD`: it prints the output (stdout and stderr
@@ -64,6 +67,10 @@ func parseLogsFlags(args []string, stderr io.Writer) (logsOptions, error) {
 	if o.since < 0 {
 		return o, fmt.Errorf("--since %v: must not be negative", o.since)
 	}
+	if job, ok := strings.CutPrefix(pos[0], "job/"); ok && job != "" {
+		o.job = job
+		return o, nil
+	}
 	o.pod, err = podArg(pos[0])
 	return o, err
 }
@@ -83,6 +90,9 @@ func showLogs(ctx context.Context, rt runtime.Runtime, o logsOptions, w io.Write
 		return nil // an interrupted follow is how it normally ends
 	}
 	if err != nil {
+		if o.job != "" {
+			return fmt.Errorf("container %q of job/%s: %w", c.Name, o.job, err)
+		}
 		return fmt.Errorf("container %q of pod %q: %w", c.Name, o.pod, err)
 	}
 	return nil
@@ -93,7 +103,13 @@ func showLogs(ctx context.Context, rt runtime.Runtime, o logsOptions, w io.Write
 func logsContainer(ctx context.Context, rt runtime.Runtime, o logsOptions) (*runtime.Container, error) {
 	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
-	p, err := findPod(lctx, rt, o.namespace, o.pod)
+	var p *runtime.Pod
+	var err error
+	if o.job != "" {
+		p, err = findJobPod(lctx, rt, o.namespace, o.job)
+	} else {
+		p, err = findPod(lctx, rt, o.namespace, o.pod)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,8 @@ commands:
   validate DIR              validate manifests; exit 1 and list every error
   get KIND                  pods, deployments, services, configmaps, secrets, jobs, cronjobs, events, all
                             (-n NS, -A, -l SELECTOR, -o wide|json|yaml|name, --show-labels, -w)
-  describe pod|deployment NAME  the object, its conditions and its recent events
+  describe pod|deployment|job|cronjob NAME  the object, its conditions and its recent events
+  create job NAME --from=cronjob/CJ  run a CronJob's job template now (needs --token-file)
   rollout status deploy/NAME  wait for a Deployment's rollout; exit 1 if it fails its deadline
 
 run 'reconciler <command> -h' for the flags of a command.
@@ -70,6 +71,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdEvents(ctx, args[1:], stdout, stderr)
 	case "describe":
 		err = cmdDescribe(ctx, args[1:], stdout, stderr)
+	case "create":
+		err = cmdCreate(ctx, args[1:], stdout, stderr)
 	case "logs":
 		err = cmdLogs(ctx, args[1:], stdout, stderr)
 	case "exec":

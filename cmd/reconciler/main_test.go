@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,6 +26,7 @@ import (
 
 	"github.com/reconciler/reconciler/internal/testenv"
 	"github.com/reconciler/reconciler/runtime"
+	"github.com/reconciler/reconciler/svcnet"
 )
 
 // buildBinary compiles the reconciler once per test binary.
@@ -88,8 +92,26 @@ func (s *syncBuffer) String() string {
 // startDaemon runs the daemon on a directory until the test ends.
 func startDaemon(t *testing.T, bin, dir, node, listen string, extra ...string) *proc {
 	t.Helper()
+	if !slices.Contains(extra, "--service-loopback") {
+		// Every daemon serves its Services on its own loopback address, so
+		// parallel tests never compete for 127.0.0.1:80.
+		extra = append(extra, "--service-loopback", loopbackFor(node).String())
+	}
+	t.Cleanup(func() { // after the daemon is killed (cleanups run last-in first-out)
+		if h, err := svcnet.NewHost(node); err == nil {
+			_ = h.Close()
+		}
+	})
 	return startProc(t, bin, append([]string{"run", "--source", dir, "--node-name", node, "--listen", listen,
 		"--resync", "1s", "--podman", testenv.URI()}, extra...)...)
+}
+
+// loopbackFor is a node's own address in 127.0.0.0/8 (never 127.0.0.1).
+func loopbackFor(node string) netip.Addr {
+	h := fnv.New32a()
+	h.Write([]byte(node))
+	v := h.Sum32()
+	return netip.AddrFrom4([4]byte{127, byte(1 + v%250), byte(v >> 8), byte(1 + (v>>16)%250)})
 }
 
 // startProc runs the binary with args, collecting its output, and kills it
@@ -245,7 +267,7 @@ func TestGetPods(t *testing.T) {
 	d := startDaemon(t, bin, dir, sc.Node, listen)
 	waitPods(t, rt, sc.Node, map[string]int{"web": 2}, d.log)
 	waitInSync(t, listen, d.log)
-	checkGetObjects(t, bin, sc.Namespace, listen)
+	checkGetObjects(t, bin, sc, listen)
 	checkDescribe(t, bin, sc.Namespace, listen)
 
 	out, err := exec.Command(bin, "get", "pods", "-n", sc.Namespace, "-l", "app in (web)", "--server", "http://"+listen).CombinedOutput()
@@ -764,6 +786,7 @@ kind: CronJob
 metadata: {name: tick, namespace: %[1]s}
 spec:
   schedule: "*/5 * * * *"
+  suspend: true
   jobTemplate:
     spec:
       template:
@@ -774,8 +797,11 @@ spec:
 
 // checkGetObjects compares `get` tables of objects served by the daemon with
 // their expected text, and checks the other output formats.
-func checkGetObjects(t *testing.T, bin, ns, listen string) {
+func checkGetObjects(t *testing.T, bin string, sc testenv.Scope, listen string) {
 	t.Helper()
+	ns := sc.Namespace
+	ip := svcnet.Allocator{Node: sc.Node, Prefix: svcnet.DefaultCIDR}.Allocate([]svcnet.Request{
+		{Namespace: ns, Name: "web", Ports: []svcnet.PortRequest{{Name: "http"}}}})[ns+"/web"].ClusterIP.String()
 	get := func(args ...string) string {
 		out, err := exec.Command(bin, append(append([]string{"get"}, args...), "-n", ns, "--server", "http://"+listen)...).CombinedOutput()
 		if err != nil {
@@ -784,13 +810,13 @@ func checkGetObjects(t *testing.T, bin, ns, listen string) {
 		return string(out)
 	}
 	golden := map[string]string{
-		"services":   "NAME   TYPE        CLUSTER-IP   PORT(S)\nweb    ClusterIP   <none>       80/TCP\n",
+		"services":   fmt.Sprintf("NAME   TYPE        %-[1]*[2]s   PORT(S)\nweb    ClusterIP   %-[1]*[3]s   80/TCP\n", max(len(ip), 10), "CLUSTER-IP", ip),
 		"configmaps": "NAME       DATA\nsettings   2\n",
 		"secrets":    "NAME   TYPE     DATA\ndb     Opaque   1\n",
-		"cronjobs":   "NAME   SCHEDULE      SUSPEND   STATUS\ntick   */5 * * * *   false     not run by this build\n",
+		"cronjobs":   "NAME   SCHEDULE      SUSPEND   ACTIVE   LAST SCHEDULE   AGE\ntick   */5 * * * *   true      0        <none>          0s\n",
 	}
 	for kind, want := range golden {
-		if got := get(kind); got != want {
+		if got := get(kind); withoutAge(got) != withoutAge(want) {
 			t.Errorf("get %s:\n%q\nwant\n%q", kind, got, want)
 		}
 	}
@@ -855,4 +881,32 @@ func checkWatch(t *testing.T, rt runtime.Runtime, bin, dir string, sc testenv.Sc
 		}
 	}
 	w.signal(t, syscall.SIGINT)
+}
+
+// TestUnixSocketAPI runs the daemon's API on a unix socket and reads it with
+// the CLI's --server unix:PATH.
+func TestUnixSocketAPI(t *testing.T) {
+	t.Parallel()
+	_, sc := testenv.Integration(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	writeAtomic(t, filepath.Join(dir, "cm.yaml"), fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: %s}\ndata: {a: \"1\"}\n", sc.Namespace))
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	d := startDaemon(t, bin, dir, sc.Node, "unix:"+sock)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out, err := exec.Command(bin, "get", "configmaps", "-n", sc.Namespace, "--server", "unix:"+sock).CombinedOutput()
+		if err == nil && strings.Contains(string(out), "settings") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("get configmaps over the socket: %v\n%s\ndaemon log:\n%s", err, out, d.log)
+		}
+	}
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o660 {
+		t.Errorf("socket mode: %v %v", fi, err)
+	}
+	if out, err := exec.Command(bin, "status", "--server", "unix:"+sock).CombinedOutput(); err != nil {
+		t.Errorf("status over the socket: %v\n%s", err, out)
+	}
+	d.signal(t, syscall.SIGINT)
 }

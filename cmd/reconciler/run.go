@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,8 +24,10 @@ import (
 	"github.com/reconciler/reconciler/executor"
 	"github.com/reconciler/reconciler/gitsync"
 	"github.com/reconciler/reconciler/gitsync/sops"
+	"github.com/reconciler/reconciler/lb"
 	"github.com/reconciler/reconciler/metrics"
 	"github.com/reconciler/reconciler/runtime/podman"
+	"github.com/reconciler/reconciler/svcnet"
 )
 
 // runFlags are the flags of `run`.
@@ -34,6 +38,7 @@ type runFlags struct {
 	git                                            gitsync.Options
 	sopsKeyFile, webhookSecretFile                 string
 	tokenFile                                      string
+	serviceCIDR, serviceLoopback, nodeAddress      string
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -43,7 +48,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.source, "source", "", "directory of Kubernetes manifests (or use --repo)")
 	fs.StringVar(&f.node, "node-name", hostname(), "this node's name; the daemon owns exactly the engine objects labelled with it")
 	fs.StringVar(&f.uri, "podman", envOr("PODMAN_URI", podman.DefaultURI), "Podman API service address")
-	fs.StringVar(&f.listen, "listen", "127.0.0.1:9780", "address of the daemon's HTTP API, webhook and /metrics (empty to disable)")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:9780", "address of the daemon's HTTP API, webhook and /metrics: host:port or unix:/path/api.sock (empty to disable)")
 	fs.DurationVar(&f.resync, "resync", 10*time.Second, "longest time between two observations of the engine")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -68,6 +73,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.sopsKeyFile, "sops-age-key-file", "", "age identities that decrypt SOPS-encrypted manifests")
 	fs.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "secret that signs POST /hooks/git (HMAC-SHA256); without it the webhook is off")
 	fs.StringVar(&f.tokenFile, "token-file", "", "bearer token that API calls which change state must carry; required to listen beyond loopback")
+	fs.StringVar(&f.serviceCIDR, "service-cidr", svcnet.DefaultCIDR.String(), "range of Service cluster IPs, added to the host's loopback interface")
+	fs.StringVar(&f.serviceLoopback, "service-loopback", "127.0.0.1", "host address every Service port is also served on (empty: none)")
+	fs.StringVar(&f.nodeAddress, "node-address", "", "address NodePorts listen on (default: all interfaces)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -103,9 +111,16 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if repo != nil {
 		opt.Reload = time.Millisecond // the repository keeps its own interval; Load is cheap in between
 	}
+	plane, err := newPlane(f, log, reg)
+	if err != nil {
+		return err
+	}
+	opt.Services = plane
 	exec := executor.New(podman.New(f.uri), src, opt)
-	log.Info("starting", "source", f.source, "repo", repoURL(repo), "podman", f.uri, "listen", f.listen)
+	log.Info("starting", "source", f.source, "repo", repoURL(repo), "podman", f.uri, "listen", f.listen,
+		"dns", plane.DNSServer())
 	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return plane.Run(ctx) })
 	g.Go(func() error { return exec.Run(ctx) })
 	if repo != nil {
 		g.Go(func() error { return tick(ctx, f.git.Interval, exec.Poke) })
@@ -115,7 +130,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		ln, err := net.Listen("tcp", f.listen)
+		ln, err := listenAPI(f.listen)
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", f.listen, err)
 		}
@@ -124,6 +139,32 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	err = g.Wait()
 	log.Info("stopped; containers keep running")
 	return err
+}
+
+// newPlane builds the Services' data plane: the proxy, the cluster IPs on
+// the host and the cluster DNS.
+func newPlane(f *runFlags, log *slog.Logger, reg prometheus.Registerer) (*svcnet.Plane, error) {
+	opt := svcnet.PlaneOptions{Node: f.node, Log: log}
+	var err error
+	if opt.Prefix, err = netip.ParsePrefix(f.serviceCIDR); err != nil {
+		return nil, fmt.Errorf("--service-cidr: %w", err)
+	}
+	if f.serviceLoopback != "" {
+		if opt.Loopback, err = netip.ParseAddr(f.serviceLoopback); err != nil {
+			return nil, fmt.Errorf("--service-loopback: %w", err)
+		}
+	}
+	if f.nodeAddress != "" {
+		if opt.NodeAddress, err = netip.ParseAddr(f.nodeAddress); err != nil {
+			return nil, fmt.Errorf("--node-address: %w", err)
+		}
+	}
+	proxy, err := lb.New(lb.Options{Logger: log, Registerer: reg})
+	if err != nil {
+		return nil, err
+	}
+	opt.Proxy = proxy
+	return svcnet.NewPlane(opt)
 }
 
 // newSource builds the desired-state source: a directory, or a Git
@@ -151,7 +192,7 @@ func newSource(f *runFlags, log *slog.Logger) (executor.Source, *gitsync.Repo, e
 // webhook and metrics.
 func apiHandler(f *runFlags, exec *executor.Executor, repo *gitsync.Repo, log *slog.Logger, reg *prometheus.Registry) (http.Handler, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opt := api.Options{Pause: exec.SetPaused}
+	opt := api.Options{Pause: exec.SetPaused, CreateJob: exec.CreateJobFrom}
 	if f.tokenFile != "" {
 		token, err := gitsync.LoadSecret(f.tokenFile)
 		if err != nil {
@@ -181,6 +222,9 @@ func apiHandler(f *runFlags, exec *executor.Executor, repo *gitsync.Repo, log *s
 // isLoopback reports whether a listen address is reachable from this host
 // only.
 func isLoopback(addr string) bool {
+	if strings.HasPrefix(addr, unixPrefix) {
+		return true // reachable through the file system only
+	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return false

@@ -38,6 +38,16 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "skipped: %s: %s\n", wl.Key, u)
 		}
 	}
+	for _, j := range d.Jobs {
+		for _, u := range j.Unhonoured {
+			fmt.Fprintf(stderr, "skipped: %s: %s\n", j.Key, u)
+		}
+	}
+	for _, c := range d.CronJobs {
+		for _, u := range c.Unhonoured {
+			fmt.Fprintf(stderr, "skipped: %s: %s\n", c.Key, u)
+		}
+	}
 	fmt.Fprintf(stdout, "%d objects valid (revision %s)\n", len(d.Objects), d.Revision)
 	return 0
 }

@@ -2,18 +2,20 @@ package main
 
 import (
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/reconciler/reconciler/examples/internal/serve"
 )
 
-// app answers hello's endpoints. It is immutable after newHandler, so its
-// handlers are safe for concurrent use.
+// app answers hello's endpoints. Its handlers are safe for concurrent use:
+// only the unready flag changes after newHandler.
 type app struct {
 	host    string
 	version string
 	readyAt time.Time        // /readyz answers 200 from this instant on
 	now     func() time.Time // the clock; injected so tests need no sleeps
+	unready atomic.Bool      // set by POST /unready: /readyz fails from then on
 }
 
 // newHandler returns hello's routes for cfg and host. The ready delay is
@@ -26,6 +28,7 @@ func newHandler(cfg config, host string, now func() time.Time) http.Handler {
 	mux.HandleFunc("GET /version", a.versionz)
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.HandleFunc("POST /unready", a.setUnready)
 	return mux
 }
 
@@ -44,9 +47,17 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 	serve.Text(w, http.StatusOK, "ok\n")
 }
 
-// readyz is the readiness endpoint: 503 until the ready delay has passed.
+// setUnready makes the readiness endpoint fail from now on, so tests can
+// take a running pod out of its Services' rotation.
+func (a *app) setUnready(w http.ResponseWriter, _ *http.Request) {
+	a.unready.Store(true)
+	serve.Text(w, http.StatusOK, "unready\n")
+}
+
+// readyz is the readiness endpoint: 503 until the ready delay has passed,
+// and after POST /unready.
 func (a *app) readyz(w http.ResponseWriter, _ *http.Request) {
-	if a.now().Before(a.readyAt) {
+	if a.now().Before(a.readyAt) || a.unready.Load() {
 		serve.Text(w, http.StatusServiceUnavailable, "not ready\n")
 		return
 	}

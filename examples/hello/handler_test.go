@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -131,5 +132,40 @@ func TestExitMode(t *testing.T) {
 		if code, ok := exitMode(tc.args); code != tc.code || ok != tc.ok {
 			t.Errorf("exitMode(%q) = %d, %v; want %d, %v", tc.args, code, ok, tc.code, tc.ok)
 		}
+	}
+}
+
+func TestGetMode(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, "body")
+	}))
+	defer srv.Close()
+	if _, ok := getMode([]string{"get"}); ok {
+		t.Error("get without a URL accepted")
+	}
+	url, ok := getMode([]string{"get", srv.URL})
+	var out strings.Builder
+	if !ok || fetch(url, &out) != nil || out.String() != "body" {
+		t.Errorf("fetch: %q", out.String())
+	}
+	if err := fetch(srv.URL+"/missing", io.Discard); err == nil {
+		t.Error("a 404 was not an error")
+	}
+}
+
+func TestUnready(t *testing.T) {
+	h := newHandler(config{version: "v1"}, "h", (&fakeClock{}).now)
+	if rec := do(h, "GET", "/readyz"); rec.Code != http.StatusOK {
+		t.Fatalf("ready before: %d", rec.Code)
+	}
+	if rec := do(h, "POST", "/unready"); rec.Code != http.StatusOK {
+		t.Fatalf("POST /unready: %d", rec.Code)
+	}
+	if rec := do(h, "GET", "/readyz"); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("ready after POST /unready: %d", rec.Code)
 	}
 }

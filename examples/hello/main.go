@@ -6,14 +6,20 @@
 //	GET /healthz  liveness: always 200 "ok"
 //	GET /readyz   readiness: 503 for the first READY_DELAY after start
 //	              (a Go duration such as "2s"; default 0), then 200 "ready"
+//	POST /unready makes /readyz answer 503 from then on
 //
 // The version comes from APP_VERSION, which the image sets from its VERSION
 // build argument, so two image tags can be told apart from outside. On
 // SIGTERM or SIGINT it stops accepting requests and drains in-flight ones
 // for up to 10 s.
 //
+// `hello get URL` fetches URL once and prints the body (exit 1 unless 2xx).
+//
 // `hello exit N` prints a line and exits at once with status N instead of
 // serving: the tests use it to check restart policies and command/args.
+//
+// `hello dice` rolls a die and exits 0 on a six, 1 otherwise; `hello sleep
+// D [N]` sleeps, then exits with status N: batch modes for Jobs (dice.go).
 package main
 
 import (
@@ -27,8 +33,18 @@ import (
 )
 
 func main() {
+	if url, ok := getMode(os.Args[1:]); ok {
+		if err := fetch(url, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "hello:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if code, ok := exitMode(os.Args[1:]); ok {
 		fmt.Printf("hello: exiting with status %d as asked\n", code)
+		os.Exit(code)
+	}
+	if code, ok := batchMode(os.Args[1:], rollDie, time.Sleep, os.Stdout); ok {
 		os.Exit(code)
 	}
 	os.Exit(serve.Main("hello", "8080", handlerFromEnv))

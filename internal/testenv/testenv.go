@@ -102,7 +102,7 @@ type Scope struct {
 }
 
 // NewScope returns a unique scope and registers a cleanup that removes every
-// pod labelled with its node, and nothing else.
+// pod and record labelled with its node, and nothing else.
 func NewScope(t testing.TB, rt runtime.Runtime) Scope {
 	t.Helper()
 	var b [4]byte
@@ -113,7 +113,8 @@ func NewScope(t testing.TB, rt runtime.Runtime) Scope {
 	return s
 }
 
-// Cleanup removes every managed pod of node.
+// Cleanup removes every managed pod of node, and its revision, Job and
+// CronJob records.
 func Cleanup(t testing.TB, rt runtime.Runtime, node string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -135,6 +136,20 @@ func Cleanup(t testing.TB, rt runtime.Runtime, node string) {
 	for _, r := range revs {
 		if err := rt.DeleteRevision(ctx, r); err != nil {
 			t.Errorf("cleanup: delete revision %d of %s: %v", r.Number, r.Deployment, err)
+		}
+	}
+	jobs, crons, err := rt.JobRecords(ctx, node)
+	if err != nil {
+		t.Errorf("cleanup: list job records of node %s: %v", node, err)
+	}
+	for _, j := range jobs {
+		if err := rt.DeleteJobRecord(ctx, j); err != nil {
+			t.Errorf("cleanup: delete the record of job %s: %v", j.Name, err)
+		}
+	}
+	for _, c := range crons {
+		if err := rt.DeleteCronJobRecord(ctx, c); err != nil {
+			t.Errorf("cleanup: delete the record of cronjob %s: %v", c.Name, err)
 		}
 	}
 }

@@ -38,6 +38,9 @@ type Runtime struct {
 	Now    func() time.Time
 	events chan runtime.Event
 	revs   map[string]runtime.Revision
+	// jobs and crons are the Job and CronJob records (jobrecords.go).
+	jobs  map[string]runtime.JobRecord
+	crons map[string]runtime.CronJobRecord
 }
 
 // New returns an empty engine holding the given images.

@@ -2,6 +2,7 @@ package podman
 
 import (
 	"context"
+	"net"
 	"strings"
 	"time"
 
@@ -36,6 +37,12 @@ func (c *Client) CreatePod(ctx context.Context, s runtime.PodSpec) (string, erro
 			ContainerPort: uint16(p.ContainerPort),
 			Protocol:      strings.ToLower(p.Protocol),
 		})
+	}
+	if d := s.DNS; d != nil {
+		for _, ip := range d.Servers {
+			gen.DNSServer = append(gen.DNSServer, net.ParseIP(ip))
+		}
+		gen.DNSSearch, gen.DNSOption = d.Searches, d.Options
 	}
 	rep, err := pods.CreatePodFromSpec(cc, &entities.PodSpec{PodSpecGen: gen})
 	if err != nil {
