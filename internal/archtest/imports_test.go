@@ -37,6 +37,7 @@ func TestImportDirections(t *testing.T) {
 		{"runtime", []string{"github.com/containers/", "executor", "planner", "config"}},
 		{"executor", []string{"runtime/podman", "github.com/containers/"}},
 		{"lb", []string{"executor", "planner", "runtime", "svcnet", "config", "github.com/containers/"}},
+		{"fleet", []string{"executor", "planner", "runtime", "lb", "svcnet", "health", "gitsync", "api", "cmd", "config", "github.com/containers/"}},
 		{"svcnet", []string{"executor", "planner", "runtime/podman", "config", "github.com/containers/"}},
 		{"health", []string{"executor", "planner", "runtime/podman", "github.com/containers/"}},
 		{"gitsync", []string{"executor", "planner", "runtime", "github.com/containers/"}},
