@@ -64,6 +64,7 @@ bench: build images
 	go test -run '^$$' -bench . -benchmem ./planner/
 	go test -run '^$$' -bench BenchmarkRollingUpdate10 -benchtime 3x ./executor/
 	@bash scripts/bench-daemon.sh $(BIN)
+	@bash bench/proxy.sh
 
 image: setup
 	@bash scripts/build-image.sh localhost/reconciler:dev

@@ -14,8 +14,10 @@
 //
 // The HTTP path is a lean HTTP/1.1 forwarder of its own (http.go, head.go,
 // body.go) with keep-alive pools of upstream connections per endpoint
-// (pool.go): reading an endpoint set is a single atomic load, and a proxied
-// request allocates nothing in the steady state. Ports served as h2c
+// (pool.go): reading an endpoint set is a single atomic load, a proxied
+// request allocates nothing in the steady state, and sockets are read and
+// written with raw non-blocking system calls under the runtime's poller
+// (rawio_linux.go). Ports served as h2c
 // (kubernetes.io/h2c) use the standard library instead (h2c.go). Metrics are
 // read from atomic counters at scrape time (metrics.go).
 //

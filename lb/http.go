@@ -28,7 +28,7 @@ type httpConn struct {
 	req      head
 	resp     head
 	start    time.Time
-	head     bool // the request is HEAD: its response has no body
+	isHead   bool // the request is HEAD: its response has no body
 	num      [24]byte
 }
 
@@ -44,7 +44,8 @@ type outcome struct {
 // serveHTTP serves a client connection of an HTTP port until it closes.
 func serveHTTP(p *Proxy, cc *clientConn, pt *port) {
 	pt.m.active.Add(1)
-	h := &httpConn{p: p, cc: cc, br: getReader(cc.c), bw: getWriter(cc.c)}
+	r, w := newRawIO(cc.c)
+	h := &httpConn{p: p, cc: cc, br: getReader(r), bw: getWriter(w)}
 	defer func() {
 		pt.m.active.Add(-1)
 		cc.c.Close()
@@ -69,7 +70,7 @@ func (h *httpConn) next() bool {
 	if h.br.Buffered() == 0 {
 		h.cc.c.SetReadDeadline(time.Now().Add(clientIdleTimeout))
 	}
-	h.head = false
+	h.isHead = false
 	if err := h.req.readRequest(h.br); err != nil {
 		h.refuse(err)
 		return false
@@ -78,7 +79,7 @@ func (h *httpConn) next() bool {
 		return false
 	}
 	h.start = time.Now()
-	h.head = string(h.req.bytes(h.req.method)) == "HEAD"
+	h.isHead = string(h.req.bytes(h.req.method)) == "HEAD"
 	pt := h.cc.l.port.Load()
 	o := h.proxy(pt)
 	if !o.recorded {
@@ -214,7 +215,7 @@ func (h *httpConn) answer(status int, body []byte, close bool) {
 		w.WriteString("\r\nConnection: keep-alive")
 	}
 	w.WriteString("\r\n\r\n")
-	if !h.head {
+	if !h.isHead {
 		w.Write(body)
 	}
 	w.Flush()

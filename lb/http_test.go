@@ -266,8 +266,11 @@ func TestStaleKeepAliveConnectionIsReplaced(t *testing.T) {
 		// fresh one fails on use and the request goes again on a new one.
 		srv.SetKeepAlivesEnabled(false)
 		srv.SetKeepAlivesEnabled(true)
-		waitFor(t, "the endpoint closing", func() bool { return ep.openConns() == 1 && !alive(ep.pool.idle[0].c) })
-		ep.pool.idle[0].idleSince = time.Now().Add(-idle)
+		ep.pool.mu.Lock()
+		u := ep.pool.idle[0]
+		u.idleSince = time.Now().Add(-idle)
+		ep.pool.mu.Unlock()
+		waitFor(t, "the endpoint closing", func() bool { return !alive(u.c) })
 		if code, body := get(t, c, "http://"+addrOf(s)+"/"); code != 200 || body != "b" {
 			t.Fatalf("idle %v: %d %q", idle, code, body)
 		}

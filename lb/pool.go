@@ -52,8 +52,12 @@ type upConn struct {
 	reused    bool // taken from the pool rather than dialled
 }
 
-// close closes the connection and returns its buffers.
+// close closes the connection and returns its buffers; it may be called
+// more than once.
 func (u *upConn) close() {
+	if u.br == nil {
+		return
+	}
 	u.ep.closeConn(u.c)
 	putReader(u.br)
 	putWriter(u.bw)
@@ -90,7 +94,8 @@ func (e *endpoint) get(ctx context.Context, now time.Time) (*upConn, error) {
 }
 
 func newUpConn(c net.Conn, e *endpoint) *upConn {
-	return &upConn{c: c, br: getReader(c), bw: getWriter(c), ep: e}
+	r, w := newRawIO(c)
+	return &upConn{c: c, br: getReader(r), bw: getWriter(w), ep: e}
 }
 
 // put returns a connection whose last response was read completely, or

@@ -64,9 +64,13 @@ func New(opts Options) (*Proxy, error) {
 // Update makes the proxy serve exactly svcs. Endpoint sets are swapped
 // atomically: a request sees the old set or the new one, never a mix.
 // Listeners that stay are kept open (their connections survive), new ones
-// are bound, the others closed. A listener that cannot be bound is reported
-// in the returned error, which names the Service and the address, and is
-// tried again on the next Update; the other Services are served regardless.
+// are bound, the others closed: their idle HTTP connections close at once,
+// busy ones after the request in flight, and TCP streams run on until they
+// end or their endpoints are drained. A listener that cannot be bound is
+// reported in the returned error (a go-multierror), which names the Service
+// and the address, and is tried again on the next Update; the other
+// Services are served regardless. Update may be called with an unchanged
+// set as often as wanted: it then changes nothing.
 func (p *Proxy) Update(svcs []Service) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()

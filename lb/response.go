@@ -44,7 +44,7 @@ var errUnexpected101 = &headError{502, "101 Switching Protocols without an upgra
 // relayFinal writes a final response and its body.
 func (h *httpConn) relayFinal(u *upConn) outcome {
 	r := &h.resp
-	noBody := h.head || r.status == http.StatusNoContent || r.status == http.StatusNotModified
+	noBody := h.isHead || r.status == http.StatusNoContent || r.status == http.StatusNotModified
 	toEOF := !noBody && r.length < 0 && !r.chunked
 	length, chunk, closeClient := int64(-1), false, h.req.close
 	switch {
