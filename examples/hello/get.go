@@ -17,9 +17,10 @@ func getMode(args []string) (string, bool) {
 	return args[1], true
 }
 
-// fetch GETs url with a short timeout and copies the body to w.
+// fetch GETs url, with a timeout that covers a resolver's retry of a lost
+// UDP query (5 s each), and copies the body to w.
 func fetch(url string, w io.Writer) error {
-	c := &http.Client{Timeout: 5 * time.Second}
+	c := &http.Client{Timeout: 20 * time.Second}
 	resp, err := c.Get(url)
 	if err != nil {
 		return err
