@@ -16,6 +16,7 @@ import (
 
 	"github.com/reconciler/reconciler/internal/testenv"
 	"github.com/reconciler/reconciler/runtime"
+	"github.com/reconciler/reconciler/svcnet"
 )
 
 // webApp is a Deployment of hello with a fast readiness probe, and its
@@ -157,6 +158,11 @@ func TestServices(t *testing.T) {
 	d.signal(t, syscall.SIGINT)
 	if code, _, err := httpGet("http://" + lo + ":80/"); err == nil {
 		t.Errorf("the proxy still answers (%d) after the daemon stopped", code)
+	}
+	// A clean stop takes the node's cluster IPs off the host.
+	out, err := exec.Command("ip", "-o", "addr", "show", "dev", "lo", "label", svcnet.Label(sc.Node)).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "" {
+		t.Errorf("addresses left on lo after the daemon stopped: %v\n%s", err, out)
 	}
 }
 
