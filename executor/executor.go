@@ -242,9 +242,10 @@ func (e *Executor) Step(ctx context.Context) time.Duration {
 	if err != nil {
 		return e.engineFailed(now, err)
 	}
-	e.syncProbes(obs, planned, revs)
+	tmpls := e.templates(planned, revs)
+	e.syncProbes(obs, tmpls)
 	e.markReadiness(obs)
-	e.syncServices(ctx, obs, e.templates(planned, revs))
+	e.syncServices(ctx, obs, tmpls)
 	full := planner.Plan(planned, obs, now)
 	plan, drifting, corrections := e.heal(planned, full, now)
 	e.setStatus(func(s *Status) { s.Drift = drifting })

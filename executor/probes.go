@@ -54,8 +54,7 @@ func (e *Executor) templates(d *config.Desired, revs map[string]revisionSet) map
 
 // syncProbes hands the health manager the full set of running containers
 // with their probes; it starts and stops probe workers to match.
-func (e *Executor) syncProbes(obs *runtime.Observed, d *config.Desired, revs map[string]revisionSet) {
-	tmpls := e.templates(d, revs)
+func (e *Executor) syncProbes(obs *runtime.Observed, tmpls map[string]*corev1.PodTemplateSpec) {
 	var targets []health.Target
 	for i := range obs.Pods {
 		p := &obs.Pods[i]

@@ -85,28 +85,18 @@ func (c *Client) JobRecords(ctx context.Context, node string) ([]runtime.JobReco
 	return jobs, crons, nil
 }
 
-// storedRecords lists every record version of a node (of every node when
-// node is empty). As for revisions, the engine filters by one label and
-// the rest is checked here.
+// storedRecords lists every Job and CronJob record version of a node (of
+// every node when node is empty).
 func (c *Client) storedRecords(ctx context.Context, node string) ([]storedRecord, error) {
-	cc, err := c.connected(ctx)
+	list, err := c.nodeVolumes(ctx, node, "job records")
 	if err != nil {
 		return nil, err
-	}
-	filter := runtime.LabelManagedBy + "=" + runtime.ManagedByValue
-	if node != "" {
-		filter = runtime.LabelNode + "=" + node
-	}
-	list, err := listVolumes(cc, filter)
-	if err != nil {
-		return nil, wrap(err, "list job records")
 	}
 	var out []storedRecord
 	for _, v := range list {
 		l := v.Labels
 		kind := l[labelRecord]
-		if l[runtime.LabelManagedBy] != runtime.ManagedByValue || (kind != recordJob && kind != recordCronJob) ||
-			(node != "" && l[runtime.LabelNode] != node) {
+		if kind != recordJob && kind != recordCronJob {
 			continue
 		}
 		w, _ := strconv.ParseInt(l[labelRecordWritten], 10, 64)

@@ -66,10 +66,29 @@ func (c *Client) Revisions(ctx context.Context, node string) ([]runtime.Revision
 	return out, nil
 }
 
-// storedRevisions lists every revision record version of a node. Podman 4.3
-// ORs several label filters on volumes (unlike on pods and containers), so
-// the engine filters by one label and the rest is checked here.
+// storedRevisions lists every revision record version of a node.
 func (c *Client) storedRevisions(ctx context.Context, node string) ([]storedRevision, error) {
+	list, err := c.nodeVolumes(ctx, node, "revisions")
+	if err != nil {
+		return nil, err
+	}
+	var out []storedRevision
+	for _, v := range list {
+		if v.Labels[labelRevisionOf] == "" {
+			continue
+		}
+		w, _ := strconv.ParseInt(v.Labels[labelRevisionWritten], 10, 64)
+		out = append(out, storedRevision{volume: v.Name, written: w, rev: revisionFromLabels(v)})
+	}
+	return out, nil
+}
+
+// nodeVolumes lists the managed volumes of a node (of every node when node
+// is empty): the records kept beside the pods. Podman 4.3 ORs several label
+// filters on volumes (unlike on pods and containers), so the engine filters
+// by one label and the rest is checked here. what names the records in
+// errors.
+func (c *Client) nodeVolumes(ctx context.Context, node, what string) ([]*entities.VolumeListReport, error) {
 	cc, err := c.connected(ctx)
 	if err != nil {
 		return nil, err
@@ -80,24 +99,17 @@ func (c *Client) storedRevisions(ctx context.Context, node string) ([]storedRevi
 	}
 	list, err := listVolumes(cc, filter)
 	if err != nil {
-		return nil, wrap(err, "list revisions")
+		return nil, wrap(err, "list %s", what)
 	}
-	var out []storedRevision
+	out := list[:0]
 	for _, v := range list {
-		l := v.Labels
-		if l[runtime.LabelManagedBy] != runtime.ManagedByValue || l[labelRevisionOf] == "" ||
-			(node != "" && l[runtime.LabelNode] != node) {
-			continue
+		if v.Labels[runtime.LabelManagedBy] == runtime.ManagedByValue && (node == "" || v.Labels[runtime.LabelNode] == node) {
+			out = append(out, v)
 		}
-		w, _ := strconv.ParseInt(l[labelRevisionWritten], 10, 64)
-		out = append(out, storedRevision{volume: v.Name, written: w, rev: revisionFromLabels(v)})
 	}
 	return out, nil
 }
 
-// listVolumes lists volumes by one label filter. Podman 4.3 fails the
-// whole listing when a volume is removed while it lists (as PutRevision
-// does with old versions), so a "no such volume" failure is tried again.
 func listVolumes(cc context.Context, filter string) ([]*entities.VolumeListReport, error) {
 	var err error
 	for attempt := 0; attempt < 8; attempt++ {
