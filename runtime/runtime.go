@@ -99,6 +99,61 @@ type ContainerSpec struct {
 	Env          []EnvVar
 	WorkingDir   string
 	RestartCount int
+	// Init marks one of the pod's initContainers: it runs to completion
+	// before the app containers start.
+	Init bool
+	// Mounts are the container's volume mounts, in the order written.
+	Mounts []Mount
+	// Resources are the container's cgroup limits and requests.
+	Resources Resources
+	// Security is the container's effective security context (the pod's
+	// settings merged with the container's).
+	Security Security
+}
+
+// Mount is one filesystem mount of a container. Exactly one of Volume,
+// HostPath and Tmpfs says where its content comes from.
+type Mount struct {
+	// Destination is the absolute path in the container.
+	Destination string
+	// Volume is an engine named volume, created beforehand by the executor.
+	Volume string
+	// HostPath is a host file or directory, bind-mounted.
+	HostPath string
+	// Tmpfs mounts a memory-backed filesystem of at most SizeBytes (0: the
+	// engine's default size).
+	Tmpfs     bool
+	SizeBytes int64
+	// SubPath mounts only this relative path of the volume or host path.
+	SubPath  string
+	ReadOnly bool
+}
+
+// Resources are a container's compute resources, in the units the engine
+// takes: CPU in millicores, memory in bytes; 0 means not set.
+type Resources struct {
+	CPURequestMilli int64
+	CPULimitMilli   int64
+	MemoryRequest   int64
+	MemoryLimit     int64
+}
+
+// Security is a container's effective security context: the pod's
+// securityContext overridden field by field by the container's.
+type Security struct {
+	// RunAsUser and RunAsGroup, when set, are the process's uid and gid.
+	RunAsUser  *int64
+	RunAsGroup *int64
+	// SupplementalGroups are extra gids (the pod's fsGroup and
+	// supplementalGroups).
+	SupplementalGroups []int64
+	RunAsNonRoot       bool
+	ReadOnlyRootFS     bool
+	// NoNewPrivileges is allowPrivilegeEscalation: false.
+	NoNewPrivileges bool
+	Privileged      bool
+	CapAdd          []string
+	CapDrop         []string
 }
 
 // EnvVar is one environment variable.

@@ -34,6 +34,7 @@ func (c *Client) CreateContainer(ctx context.Context, s runtime.ContainerSpec) (
 	for _, e := range s.Env {
 		gen.Env[e.Name] = e.Value
 	}
+	applyMounts(gen, s.Mounts)
 	grace := uint(s.Pod.GracePeriod / time.Second)
 	gen.StopTimeout = &grace
 	rep, err := containers.CreateWithSpec(cc, gen, nil)
