@@ -5,6 +5,8 @@
 #   localhost/reconciler-hello:v1   hello, APP_VERSION=v1
 #   localhost/reconciler-hello:v2   hello, APP_VERSION=v2 (a different image)
 #   localhost/reconciler-kv:v1      kv,    APP_VERSION=v1
+#   localhost/reconciler-toolbox:v1 toolbox (id, ls, cat, ...: the images
+#                                   have no shell)
 # The static binaries are built outside the image into a temporary build
 # context (removed on exit); `podman build` then adds them. Prints
 # "<tag> <image id>" for each image. Runs from any cwd.
@@ -30,11 +32,11 @@ EPOCH="${SOURCE_DATE_EPOCH:-0}"
 EXAMPLES="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$EXAMPLES/.." && pwd)"
 
-# The source hash labels every image; when all three carry the current one,
+# The source hash labels every image; when every tag carries the current one,
 # there is nothing to do (so tests can call this script every time).
 SRC_HASH="$(cd "$ROOT" && { find examples -type f -not -path 'examples/manifests/*' -print0 |
   LC_ALL=C sort -z | xargs -0 sha256sum; sha256sum go.mod; } | sha256sum | cut -c1-16)"
-TAGS=(localhost/reconciler-hello:v1 localhost/reconciler-hello:v2 localhost/reconciler-kv:v1)
+TAGS=(localhost/reconciler-hello:v1 localhost/reconciler-hello:v2 localhost/reconciler-kv:v1 localhost/reconciler-toolbox:v1)
 up_to_date() {
   local t
   for t in "${TAGS[@]}"; do
@@ -67,9 +69,11 @@ build_image() {
 
 build_binary hello
 build_binary kv
+build_binary toolbox
 build_image hello v1 8080 localhost/reconciler-hello:v1
 build_image hello v2 8080 localhost/reconciler-hello:v2
 build_image kv v1 8081 localhost/reconciler-kv:v1
+build_image toolbox v1 8080 localhost/reconciler-toolbox:v1
 
 # Drop the older builds these tags replaced (only this script's own images).
 "$PODMAN" image prune -f --filter label=io.reconciler.example=true >/dev/null
