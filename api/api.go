@@ -12,6 +12,7 @@ import (
 
 	"github.com/reconciler/reconciler/config"
 	"github.com/reconciler/reconciler/executor"
+	"github.com/reconciler/reconciler/fleet"
 	"github.com/reconciler/reconciler/runtime"
 )
 
@@ -42,6 +43,9 @@ type Options struct {
 	// CreateJob runs a CronJob's job template now as a Job, for POST
 	// /api/v1/jobs (bearer token); see jobs.go.
 	CreateJob func(ctx context.Context, namespace, name, cronJob string) error
+	// Nodes returns the fleet's members (this node alone in a fleet of
+	// one), for GET /api/v1/nodes.
+	Nodes func() []fleet.Member
 }
 
 // Handler returns the API's routes:
@@ -54,6 +58,7 @@ type Options struct {
 //	GET  /api/v1/pods      the last observation's pods, with readiness
 //	GET  /api/v1/rollouts  the workloads' rollout status
 //	GET  /api/v1/source    the source's status as JSON (with Options.Source)
+//	GET  /api/v1/nodes     the fleet's members as NodeViews (with Options.Nodes)
 //	POST /hooks/git        the git webhook (with Options.Webhook)
 //	GET  /metrics          Prometheus metrics (with Options.Metrics)
 //	POST /api/v1/sync/pause, /api/v1/sync/resume  stop or restart applying (bearer token)
@@ -61,6 +66,7 @@ type Options struct {
 func Handler(loop Loop, opt Options) http.Handler {
 	mux := http.NewServeMux()
 	jobRoutes(mux, loop, opt)
+	nodeRoutes(mux, opt)
 	if opt.Source != nil {
 		mux.HandleFunc("GET /api/v1/source", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, opt.Source())

@@ -46,6 +46,7 @@ func TestAlertRulesUseExportedMetrics(t *testing.T) {
 	ch := make(chan *prometheus.Desc, 32)
 	(&collector{}).Describe(ch)
 	(&serviceCollector{}).Describe(ch)
+	(&fleetCollector{}).Describe(ch)
 	close(ch)
 	name := regexp.MustCompile(`fqName: "([a-z_]+)"`)
 	for d := range ch {

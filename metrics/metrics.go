@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/reconciler/reconciler/executor"
+	"github.com/reconciler/reconciler/fleet"
 	"github.com/reconciler/reconciler/gitsync"
 	"github.com/reconciler/reconciler/runtime"
 )
@@ -21,6 +22,9 @@ type Sources struct {
 	Source func() *gitsync.Status
 	// Pods returns the last observation's pods (optional).
 	Pods func() []runtime.Pod
+	// Members returns the fleet's members as this node sees them
+	// (optional).
+	Members func() []fleet.Member
 }
 
 // New registers the reconciler's metrics on reg.
@@ -29,6 +33,9 @@ func New(reg prometheus.Registerer, src Sources) error {
 		return err
 	}
 	if err := reg.Register(&jobCollector{src: src}); err != nil {
+		return err
+	}
+	if err := reg.Register(&fleetCollector{src: src}); err != nil {
 		return err
 	}
 	return reg.Register(&serviceCollector{src: src})

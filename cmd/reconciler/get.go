@@ -40,7 +40,7 @@ type getOptions struct {
 	endpoints map[string]executor.EndpointsStatus
 }
 
-const getUsage = "usage: reconciler get pods|deployments|services|endpoints|configmaps|secrets|jobs|cronjobs|events|all " +
+const getUsage = "usage: reconciler get pods|deployments|services|endpoints|nodes|configmaps|secrets|jobs|cronjobs|events|all " +
 	"[-n NS] [-A] [-l SELECTOR] [-o wide|json|yaml|name] [--show-labels]"
 
 func cmdGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -152,6 +152,9 @@ func getKind(ctx context.Context, kind, uri string, opt getOptions, stdout io.Wr
 		}
 		printDeployments(tw, obs, status, opt)
 		return nil
+	}
+	if kind == "nodes" || kind == "node" || kind == "no" {
+		return getNodes(ctx, tw, opt)
 	}
 	if kind == "endpoints" || kind == "ep" {
 		return printEndpoints(tw, fetchStatus(ctx, opt.server), opt)

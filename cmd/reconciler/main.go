@@ -31,8 +31,9 @@ commands:
   port-forward POD [LOCAL:]REMOTE... forward local TCP ports (--address, default 127.0.0.1) to the pod's published ports
   diff [--source DIR]       what the next sync would change, as ordered actions (a dry run)
   version                   the build's version and commit
+  fleet-key                 print a new gossip key for --fleet-key-file
   validate DIR              validate manifests; exit 1 and list every error
-  get KIND                  pods, deployments, services, configmaps, secrets, jobs, cronjobs, events, all
+  get KIND                  pods, deployments, services, endpoints, nodes, configmaps, secrets, jobs, cronjobs, events, all
                             (-n NS, -A, -l SELECTOR, -o wide|json|yaml|name, --show-labels, -w)
   describe pod|deployment|job|cronjob NAME  the object, its conditions and its recent events
   create job NAME --from=cronjob/CJ  run a CronJob's job template now (needs --token-file)
@@ -61,6 +62,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdValidate(args[1:], stdout, stderr)
 	case "get":
 		err = cmdGet(ctx, args[1:], stdout, stderr)
+	case "fleet-key":
+		err = cmdFleetKey(args[1:], stdout)
 	case "rollout":
 		err = cmdRollout(ctx, args[1:], stdout, stderr)
 	case "status":

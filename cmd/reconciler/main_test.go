@@ -836,6 +836,10 @@ func checkGetObjects(t *testing.T, bin string, sc testenv.Scope, listen string) 
 	if got := get("all"); !strings.Contains(got, "settings") || !strings.Contains(got, "DESIRED") || !strings.Contains(got, "READY") {
 		t.Errorf("get all:\n%s", got)
 	}
+	// Without fleet flags the daemon is a fleet of one, and says so.
+	if got := get("nodes"); !hasRow(got, sc.Node, "Ready", "<none>", "2") || strings.Count(got, "\n") != 2 {
+		t.Errorf("get nodes of a fleet of one:\n%s", got)
+	}
 }
 
 func checkDescribe(t *testing.T, bin, ns, listen string) {

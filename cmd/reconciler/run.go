@@ -22,6 +22,7 @@ import (
 	"github.com/reconciler/reconciler/api"
 	"github.com/reconciler/reconciler/config"
 	"github.com/reconciler/reconciler/executor"
+	"github.com/reconciler/reconciler/fleet"
 	"github.com/reconciler/reconciler/gitsync"
 	"github.com/reconciler/reconciler/gitsync/sops"
 	"github.com/reconciler/reconciler/lb"
@@ -39,6 +40,7 @@ type runFlags struct {
 	sopsKeyFile, webhookSecretFile                 string
 	tokenFile                                      string
 	serviceCIDR, serviceLoopback, nodeAddress      string
+	fleet                                          fleetFlags
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -75,7 +77,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.tokenFile, "token-file", "", "bearer token that API calls which change state must carry; required to listen beyond loopback")
 	fs.StringVar(&f.serviceCIDR, "service-cidr", svcnet.DefaultCIDR.String(), "range of Service cluster IPs, added to the host's loopback interface")
 	fs.StringVar(&f.serviceLoopback, "service-loopback", "127.0.0.1", "host address every Service port is also served on (empty: none)")
-	fs.StringVar(&f.nodeAddress, "node-address", "", "address NodePorts listen on (default: all interfaces)")
+	fs.StringVar(&f.nodeAddress, "node-address", "", "address NodePorts listen on (default: all interfaces), and that other nodes and clients use to reach this node")
+	f.fleet.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -116,6 +119,10 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	opt.Services = plane
+	fl, err := newFleet(f, log)
+	if err != nil {
+		return err
+	}
 	exec := executor.New(podman.New(f.uri), src, opt)
 	log.Info("starting", "source", f.source, "repo", repoURL(repo), "podman", f.uri, "listen", f.listen,
 		"dns", plane.DNSServer())
@@ -125,8 +132,13 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if repo != nil {
 		g.Go(func() error { return tick(ctx, f.git.Interval, exec.Poke) })
 	}
+	if f.fleet.gossips() {
+		g.Go(func() error { return fl.Run(ctx) })
+	}
+	self := newNodeState(exec, repo, f.listen)
+	g.Go(func() error { return self.publish(ctx, fl, log) })
 	if f.listen != "" {
-		h, err := apiHandler(f, exec, repo, log, reg)
+		h, err := apiHandler(f, exec, repo, func() []fleet.Member { return self.members(fl, f.node) }, log, reg)
 		if err != nil {
 			return err
 		}
@@ -190,9 +202,9 @@ func newSource(f *runFlags, log *slog.Logger) (executor.Source, *gitsync.Repo, e
 
 // apiHandler assembles the HTTP API: status, events, source status,
 // webhook and metrics.
-func apiHandler(f *runFlags, exec *executor.Executor, repo *gitsync.Repo, log *slog.Logger, reg *prometheus.Registry) (http.Handler, error) {
+func apiHandler(f *runFlags, exec *executor.Executor, repo *gitsync.Repo, members func() []fleet.Member, log *slog.Logger, reg *prometheus.Registry) (http.Handler, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opt := api.Options{Pause: exec.SetPaused, CreateJob: exec.CreateJobFrom}
+	opt := api.Options{Pause: exec.SetPaused, CreateJob: exec.CreateJobFrom, Nodes: members}
 	if f.tokenFile != "" {
 		token, err := gitsync.LoadSecret(f.tokenFile)
 		if err != nil {
@@ -200,7 +212,7 @@ func apiHandler(f *runFlags, exec *executor.Executor, repo *gitsync.Repo, log *s
 		}
 		opt.Token = token
 	}
-	sources := metrics.Sources{Loop: exec.Status, Pods: exec.Pods}
+	sources := metrics.Sources{Loop: exec.Status, Pods: exec.Pods, Members: members}
 	if repo != nil {
 		sources.Source = func() *gitsync.Status { s := repo.Status(); return &s }
 		opt.Source = func() any { return repo.Status() }

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/reconciler/reconciler/api"
+	"github.com/reconciler/reconciler/fleet"
+	"github.com/reconciler/reconciler/internal/testenv"
+)
+
+// freeGossipPort returns a port free for both TCP and UDP on addr, as
+// gossip needs both.
+func freeGossipPort(t *testing.T, addr string) string {
+	t.Helper()
+	for range 20 {
+		ln, err := net.Listen("tcp", addr+":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hostPort := ln.Addr().String()
+		pc, err := net.ListenPacket("udp", hostPort)
+		ln.Close()
+		if err == nil {
+			pc.Close()
+			return hostPort
+		}
+	}
+	t.Fatalf("no port free for TCP and UDP on %s", addr)
+	return ""
+}
+
+func writeKey(t *testing.T, dir, name string) string {
+	t.Helper()
+	key, err := fleet.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// nodesOf asks a daemon for its member list; nil when it does not answer.
+func nodesOf(listen string) map[string]api.NodeView {
+	var ns []api.NodeView
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := getJSON(ctx, "http://"+listen+"/api/v1/nodes", &ns); err != nil {
+		return nil
+	}
+	m := map[string]api.NodeView{}
+	for _, n := range ns {
+		m[n.Name] = n
+	}
+	return m
+}
+
+// statuses renders a member list as "name=Status ..." for conditions and
+// failure messages.
+func statuses(m map[string]api.NodeView) string {
+	var s []string
+	for _, name := range sortedNames(m) {
+		s = append(s, name+"="+m[name].Status)
+	}
+	return strings.Join(s, " ")
+}
+
+func sortedNames(m map[string]api.NodeView) []string {
+	var names []string
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// TestFleetMembership runs three daemons as a fleet on one host (node
+// addresses 127.0.0.2-4): they find each other by gossip, publish their
+// labels, capacity and applied commit, refuse a node with another key, and
+// mark a killed node NotReady after the timeout.
+func TestFleetMembership(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "manifests")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ns := fmt.Sprintf("fleet-%d", time.Now().UnixNano()%1e9)
+	writeAtomic(t, filepath.Join(src, "cm.yaml"), fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: %s}\ndata: {a: b}\n", ns))
+	key := writeKey(t, dir, "fleet.key")
+	suffix := ns[len("fleet-"):]
+	type node struct {
+		name, addr, gossip, listen string
+		p                          *proc
+	}
+	nodes := []*node{{name: "a-" + suffix, addr: "127.0.0.2"}, {name: "b-" + suffix, addr: "127.0.0.3"}, {name: "c-" + suffix, addr: "127.0.0.4"}}
+	for i, n := range nodes {
+		n.gossip, n.listen = freeGossipPort(t, n.addr), freePort(t)
+		args := []string{"--node-address", n.addr, "--fleet-bind", n.gossip, "--fleet-key-file", key,
+			"--fleet-local-timing", "--node-not-ready-after", "3s", "--node-labels", fmt.Sprintf("zone=z%d", i)}
+		if i > 0 {
+			args = append(args, "--join", nodes[0].gossip)
+		}
+		n.p = startDaemon(t, bin, src, n.name, n.listen, args...)
+	}
+	all := func(m map[string]api.NodeView, status string) bool {
+		if len(m) != 3 {
+			return false
+		}
+		for _, n := range nodes {
+			if m[n.name].Status != status || m[n.name].Applied == "" {
+				return false
+			}
+		}
+		return true
+	}
+	for _, n := range nodes {
+		waitFor(t, 60*time.Second, "three Ready members with their applied commit, seen from "+n.name, n.p.log, func() bool {
+			return all(nodesOf(n.listen), "Ready")
+		})
+	}
+	m := nodesOf(nodes[0].listen)
+	b := m[nodes[1].name]
+	if b.Address != "127.0.0.3" || b.Labels["zone"] != "z1" || b.Labels["kubernetes.io/hostname"] != nodes[1].name ||
+		b.CPU == "" || b.Memory == "" || b.Pods != 0 {
+		t.Errorf("node b as a sees it: %+v", b)
+	}
+	out, err := exec.Command(bin, "get", "nodes", "--server", "http://"+nodes[0].listen, "-l", "zone=z2", "--show-labels").CombinedOutput()
+	if err != nil || !hasRow(string(out), nodes[2].name, "Ready", "127.0.0.4", "0") || strings.Contains(string(out), nodes[1].name) ||
+		!strings.Contains(string(out), "zone=z2") {
+		t.Errorf("get nodes -l zone=z2: %v\n%s", err, out)
+	}
+	waitMetric(t, nodes[0].listen, regexp.MustCompile(`reconciler_fleet_members\{status="Ready"\} 3`))
+
+	// A node with another key cannot join: it stays a fleet of one.
+	other := writeKey(t, dir, "other.key")
+	intruder := &node{name: "x-" + suffix, addr: "127.0.0.5"}
+	intruder.gossip, intruder.listen = freeGossipPort(t, intruder.addr), freePort(t)
+	intruder.p = startDaemon(t, bin, src, intruder.name, intruder.listen, "--node-address", intruder.addr,
+		"--fleet-bind", intruder.gossip, "--fleet-key-file", other, "--fleet-local-timing", "--join", nodes[0].gossip)
+	waitFor(t, 30*time.Second, "the intruder reports its failed join", intruder.p.log, func() bool {
+		return strings.Contains(intruder.p.log.String(), "fleet join failed")
+	})
+	if m := nodesOf(nodes[0].listen); len(m) != 3 {
+		t.Errorf("a node with another key joined: %s", statuses(m))
+	}
+	if m := nodesOf(intruder.listen); len(m) != 1 {
+		t.Errorf("the intruder sees others: %s", statuses(m))
+	}
+
+	// A node killed without leaving turns NotReady after the timeout.
+	nodes[2].p.signal(t, syscall.SIGKILL)
+	killed := time.Now()
+	waitFor(t, 30*time.Second, "c NotReady as seen from a", nodes[0].p.log, func() bool {
+		return nodesOf(nodes[0].listen)[nodes[2].name].Status == "NotReady"
+	})
+	if d := time.Since(killed); d < 3*time.Second {
+		t.Errorf("c turned NotReady %v after it was killed, before the 3 s timeout", d)
+	}
+	waitMetric(t, nodes[0].listen, regexp.MustCompile(fmt.Sprintf(`reconciler_fleet_node_ready\{node="%s"\} 0`, nodes[2].name)))
+	nodeAlertFires(t, nodes[2].name)
+}
+
+// nodeAlertFires checks with promtool that ReconcilerNodeNotReady fires on
+// the series the daemon exported for a NotReady node.
+func nodeAlertFires(t *testing.T, node string) {
+	t.Helper()
+	test := fmt.Sprintf(`rule_files: [%q]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'reconciler_fleet_node_ready{instance="h1",node="%s"}'
+        values: '0x5'
+    alert_rule_test:
+      - eval_time: 3m
+        alertname: ReconcilerNodeNotReady
+        exp_alerts:
+          - exp_labels: {severity: critical, instance: h1, node: %q}
+            exp_annotations:
+              summary: "Node %s is NotReady as seen from h1"
+              description: "It stopped answering gossip: its movable pods go to the other nodes, pinned and stateful pods wait for it. See `+"`reconciler get nodes`"+`."
+`, filepath.Join(testenv.RepoRoot(t), "examples", "prometheus", "alerts.yaml"), node, node, node)
+	file := filepath.Join(t.TempDir(), "node_test.yaml")
+	if err := os.WriteFile(file, []byte(test), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("promtool", "test", "rules", file).CombinedOutput(); err != nil {
+		t.Fatalf("the NotReady alert does not fire: %v\n%s\n%s", err, out, test)
+	}
+}
