@@ -92,6 +92,10 @@ type Workload struct {
 	// a rollout that misses its progress deadline goes back to the last
 	// revision that was fully available.
 	AutoRevert bool
+	// PodNameSeed, when set, is mixed into the suffixes of new pod names:
+	// in a fleet each node sets its own name, so replicas on different
+	// nodes never share a pod name.
+	PodNameSeed string
 	// Unhonoured lists fields this build parses and validates but does not
 	// run yet ("spec.template.spec.containers[0].livenessProbe: probes not
 	// run by this build yet"), in field order; a workload with any is skipped

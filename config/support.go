@@ -112,10 +112,18 @@ var podSpecRule = &rule{fields: map[string]*rule{
 	"serviceAccountName":            pending(featureServiceAccounts),
 	"serviceAccount":                pending(featureServiceAccounts),
 	"automountServiceAccountToken":  pending(featureServiceAccounts),
-	"nodeSelector":                  pending(featurePlacement),
-	"nodeName":                      pending(featurePlacement),
-	"affinity":                      {fields: map[string]*rule{"nodeAffinity": pending(featurePlacement)}},
+	"nodeSelector":                  honoured,
+	"nodeName":                      honoured,
+	"affinity":                      {fields: map[string]*rule{"nodeAffinity": nodeAffinityRule}},
+	"tolerations":                   honoured,
 	"imagePullSecrets":              pending(featurePullSecrets),
+}}
+
+// nodeAffinityRule is the part of node affinity placement runs: the
+// required terms. Preferred terms only weigh nodes in Kubernetes' scoring,
+// which placement does not do (it spreads and hashes instead).
+var nodeAffinityRule = &rule{fields: map[string]*rule{
+	"requiredDuringSchedulingIgnoredDuringExecution": honoured,
 }}
 
 // podTemplateRule is the allowlist of a pod template (and of a Pod's

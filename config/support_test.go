@@ -62,7 +62,6 @@ var supportCases = []struct {
   imagePullSecrets: [{name: registry}]
 `),
 		wantUnhonoured: []string{
-			"spec.affinity.nodeAffinity: placement not run by this build yet",
 			"spec.automountServiceAccountToken: service accounts not run by this build yet",
 			"spec.containers[0].env[0].valueFrom: env from ConfigMaps/Secrets/fields not run by this build yet",
 			"spec.containers[0].envFrom: env from ConfigMaps/Secrets/fields not run by this build yet",
@@ -77,8 +76,6 @@ var supportCases = []struct {
 			"spec.containers[0].volumeMounts: volumes not run by this build yet",
 			"spec.imagePullSecrets: image pull secrets not run by this build yet",
 			"spec.initContainers: init containers not run by this build yet",
-			"spec.nodeName: placement not run by this build yet",
-			"spec.nodeSelector: placement not run by this build yet",
 			"spec.securityContext: security contexts not run by this build yet",
 			"spec.serviceAccount: service accounts not run by this build yet",
 			"spec.serviceAccountName: service accounts not run by this build yet",
@@ -93,7 +90,9 @@ var supportCases = []struct {
     spec:
       hostNetwork: true
       tolerations: [{key: a, operator: Exists}]
-      affinity: {podAntiAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 1, podAffinityTerm: {topologyKey: x}}]}}
+      affinity:
+        podAntiAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 1, podAffinityTerm: {topologyKey: x}}]}
+        nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 1, preference: {matchExpressions: [{key: a, operator: Exists}]}}]}
       priorityClassName: high
       containers:
       - name: web
@@ -102,11 +101,11 @@ var supportCases = []struct {
 `),
 		wantErrs: []string{
 			"m.yaml#0: spec.template.metadata.generateName: not supported by reconciler",
+			"m.yaml#0: spec.template.spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution: not supported by reconciler",
 			"m.yaml#0: spec.template.spec.affinity.podAntiAffinity: not supported by reconciler",
 			"m.yaml#0: spec.template.spec.containers[0].resizePolicy: not supported by reconciler",
 			"m.yaml#0: spec.template.spec.hostNetwork: not supported by reconciler",
 			"m.yaml#0: spec.template.spec.priorityClassName: not supported by reconciler",
-			"m.yaml#0: spec.template.spec.tolerations: not supported by reconciler",
 		},
 	},
 	{

@@ -49,6 +49,9 @@ type Options struct {
 	// Services is the Services' data plane (addresses, DNS, proxy); nil
 	// leaves Services without effect.
 	Services ServicePlane
+	// Fleet, when set, makes this node run only its share of the
+	// workloads, Jobs and CronJobs (see Fleet); nil runs all of them.
+	Fleet Fleet
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Log receives structured logs (default slog.Default()).
@@ -238,7 +241,11 @@ func (e *Executor) Step(ctx context.Context) time.Duration {
 	if err != nil {
 		return e.engineFailed(now, err)
 	}
-	planned, pinned, err := e.applyRevisions(ctx, e.desired, obs, revs)
+	mine, ok := e.share(e.desired, now)
+	if !ok {
+		return e.opt.Resync // not in the fleet yet: touch nothing
+	}
+	planned, pinned, err := e.applyRevisions(ctx, mine, obs, revs)
 	if err != nil {
 		return e.engineFailed(now, err)
 	}

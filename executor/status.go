@@ -43,6 +43,9 @@ type Status struct {
 	// DriftCorrections counts, by reason, the corrections applied since
 	// the daemon started.
 	DriftCorrections map[string]int `json:"driftCorrections,omitempty"`
+	// Unplaced lists, in a fleet, the workloads, Jobs and CronJobs with
+	// replicas that run on no node (Pending or NodeLost), sorted by key.
+	Unplaced []planner.Unplaced `json:"unplaced,omitempty"`
 	// Paused is true while applying is paused through the API.
 	Paused bool `json:"paused,omitempty"`
 	// Pending lists what the last plan wanted to do (empty when in sync).
@@ -114,6 +117,7 @@ func (e *Executor) Status() Status {
 	s.Workloads = append([]WorkloadStatus(nil), e.status.Workloads...)
 	s.Jobs = append([]planner.JobStatus(nil), e.status.Jobs...)
 	s.CronJobs = append([]planner.CronJobStatus(nil), e.status.CronJobs...)
+	s.Unplaced = append([]planner.Unplaced(nil), e.status.Unplaced...)
 	s.Readiness = make(map[string]Readiness, len(e.status.Readiness))
 	for k, v := range e.status.Readiness {
 		s.Readiness[k] = v

@@ -28,6 +28,7 @@ type Fleet struct {
 	stopped bool
 	track   *tracker
 	joinErr error
+	joined  bool
 	addr    string
 }
 
@@ -151,6 +152,14 @@ func (f *Fleet) Addr() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.addr
+}
+
+// Joined reports whether this node has found its fleet: a join
+// succeeded, or it was given no address to join (it starts the fleet).
+func (f *Fleet) Joined() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.joined || len(f.opt.Join) == 0
 }
 
 // JoinError returns why the last attempt to join the fleet failed, while

@@ -116,6 +116,9 @@ func (f *Fleet) join(ctx context.Context, s *serf.Serf) {
 		n, err := s.Join(f.opt.Join, true)
 		if n > 0 {
 			f.setJoinErr(nil)
+			f.mu.Lock()
+			f.joined = true
+			f.mu.Unlock()
 			f.log.Info("joined fleet", "contacted", n, "members", s.NumNodes())
 			return
 		}

@@ -17,8 +17,8 @@ const maxBase = 57
 // newPodNames returns n names for new pods of wl that no pod in existing
 // uses: "<deployment>-<template hash>-<suffix>" for Deployments,
 // "<rc>-<suffix>" for ReplicationControllers and the pod's own name for a
-// Pod. Suffixes are derived from the template hash and a counter, so the
-// same inputs always give the same names.
+// Pod. Suffixes are derived from the template hash, the workload's
+// PodNameSeed and a counter, so the same inputs always give the same names.
 func newPodNames(wl *config.Workload, existing []*runtime.Pod, n int) []string {
 	if wl.Key.Kind == "Pod" {
 		return []string{wl.Key.Name}
@@ -36,7 +36,7 @@ func newPodNames(wl *config.Workload, existing []*runtime.Pod, n int) []string {
 	}
 	out := make([]string, 0, n)
 	for i := 0; len(out) < n; i++ {
-		name := base + "-" + suffix(wl.TemplateHash, i)
+		name := base + "-" + suffix(wl.TemplateHash+wl.PodNameSeed, i)
 		if !used[name] {
 			used[name] = true
 			out = append(out, name)

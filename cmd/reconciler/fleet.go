@@ -14,12 +14,14 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/reconciler/reconciler/executor"
 	"github.com/reconciler/reconciler/fleet"
 	"github.com/reconciler/reconciler/gitsync"
+	"github.com/reconciler/reconciler/planner"
 )
 
 // fleetFlags are the flags of `run` that make the daemon a node of a fleet.
@@ -180,4 +182,53 @@ func hostCapacity() (cpu, mem string) {
 		}
 	}
 	return cpu, ""
+}
+
+// fleetPlacement hands the live member list to the executor's placement.
+type fleetPlacement struct {
+	fl    *fleet.Fleet
+	start time.Time
+	// alone is how long a node that cannot join any member waits before
+	// it places on its own, as the survivor of a fleet that is gone.
+	alone time.Duration
+	log   *slog.Logger
+	// warned is set once the node placed alone, so the warning is logged
+	// once.
+	warned bool
+}
+
+// Nodes returns the members that have not left, as placement nodes; ok is
+// false until the node has joined its fleet (or given up waiting).
+func (p *fleetPlacement) Nodes() ([]planner.Node, bool) {
+	if !p.fl.Joined() {
+		if time.Since(p.start) < p.alone {
+			return nil, false
+		}
+		if !p.warned {
+			p.warned = true
+			p.log.Warn("fleet: no member answers; placing on this node alone", "waited", p.alone)
+		}
+	}
+	return placementNodes(p.fl.Members()), true
+}
+
+// placementNodes converts members to placement nodes: Left members are
+// dropped, NotReady ones kept (their pinned and stateful pods are
+// NodeLost), capacity read from the cpu and mem tags.
+func placementNodes(ms []fleet.Member) []planner.Node {
+	out := make([]planner.Node, 0, len(ms))
+	for _, m := range ms {
+		if m.Status == fleet.Left {
+			continue
+		}
+		n := planner.Node{Name: m.Name, Labels: m.Labels, Ready: m.Status == fleet.Ready,
+			Cordoned: m.Tags[fleet.TagCordoned] == "1", Allocatable: corev1.ResourceList{}}
+		for tag, res := range map[string]corev1.ResourceName{fleet.TagCPU: corev1.ResourceCPU, fleet.TagMemory: corev1.ResourceMemory} {
+			if q, err := resource.ParseQuantity(m.Tags[tag]); err == nil {
+				n.Allocatable[res] = q
+			}
+		}
+		out = append(out, n)
+	}
+	return out
 }

@@ -87,6 +87,43 @@ func sortedNames(m map[string]api.NodeView) []string {
 	return names
 }
 
+// fleetNode is one daemon of a fleet started by startFleet.
+type fleetNode struct {
+	name, addr, gossip, listen string
+	p                          *proc
+}
+
+// startFleet runs one daemon per node address (127.0.0.2, ...) on src,
+// node i labelled zone=z<i>, the others joining the first; it waits until
+// every node sees all of them Ready with an applied commit.
+func startFleet(t *testing.T, bin, src, key, suffix string, addrs ...string) []*fleetNode {
+	t.Helper()
+	var nodes []*fleetNode
+	for i, addr := range addrs {
+		n := &fleetNode{name: fmt.Sprintf("%c-%s", 'a'+i, suffix), addr: addr}
+		n.gossip, n.listen = freeGossipPort(t, n.addr), freePort(t)
+		args := []string{"--node-address", n.addr, "--fleet-bind", n.gossip, "--fleet-key-file", key,
+			"--fleet-local-timing", "--node-not-ready-after", "3s", "--node-labels", fmt.Sprintf("zone=z%d", i)}
+		if i > 0 {
+			args = append(args, "--join", nodes[0].gossip)
+		}
+		n.p = startDaemon(t, bin, src, n.name, n.listen, args...)
+		t.Cleanup(func() { testenv.Cleanup(t, testenv.Podman(t), n.name) })
+		nodes = append(nodes, n)
+	}
+	for _, n := range nodes {
+		waitFor(t, 60*time.Second, "every member Ready with its applied commit, seen from "+n.name, n.p.log, func() bool {
+			m := nodesOf(n.listen)
+			ok := len(m) == len(nodes)
+			for _, o := range nodes {
+				ok = ok && m[o.name].Status == "Ready" && m[o.name].Applied != ""
+			}
+			return ok
+		})
+	}
+	return nodes
+}
+
 // TestFleetMembership runs three daemons as a fleet on one host (node
 // addresses 127.0.0.2-4): they find each other by gossip, publish their
 // labels, capacity and applied commit, refuse a node with another key, and
@@ -103,36 +140,7 @@ func TestFleetMembership(t *testing.T) {
 	writeAtomic(t, filepath.Join(src, "cm.yaml"), fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: %s}\ndata: {a: b}\n", ns))
 	key := writeKey(t, dir, "fleet.key")
 	suffix := ns[len("fleet-"):]
-	type node struct {
-		name, addr, gossip, listen string
-		p                          *proc
-	}
-	nodes := []*node{{name: "a-" + suffix, addr: "127.0.0.2"}, {name: "b-" + suffix, addr: "127.0.0.3"}, {name: "c-" + suffix, addr: "127.0.0.4"}}
-	for i, n := range nodes {
-		n.gossip, n.listen = freeGossipPort(t, n.addr), freePort(t)
-		args := []string{"--node-address", n.addr, "--fleet-bind", n.gossip, "--fleet-key-file", key,
-			"--fleet-local-timing", "--node-not-ready-after", "3s", "--node-labels", fmt.Sprintf("zone=z%d", i)}
-		if i > 0 {
-			args = append(args, "--join", nodes[0].gossip)
-		}
-		n.p = startDaemon(t, bin, src, n.name, n.listen, args...)
-	}
-	all := func(m map[string]api.NodeView, status string) bool {
-		if len(m) != 3 {
-			return false
-		}
-		for _, n := range nodes {
-			if m[n.name].Status != status || m[n.name].Applied == "" {
-				return false
-			}
-		}
-		return true
-	}
-	for _, n := range nodes {
-		waitFor(t, 60*time.Second, "three Ready members with their applied commit, seen from "+n.name, n.p.log, func() bool {
-			return all(nodesOf(n.listen), "Ready")
-		})
-	}
+	nodes := startFleet(t, bin, src, key, suffix, "127.0.0.2", "127.0.0.3", "127.0.0.4")
 	m := nodesOf(nodes[0].listen)
 	b := m[nodes[1].name]
 	if b.Address != "127.0.0.3" || b.Labels["zone"] != "z1" || b.Labels["kubernetes.io/hostname"] != nodes[1].name ||
@@ -148,7 +156,7 @@ func TestFleetMembership(t *testing.T) {
 
 	// A node with another key cannot join: it stays a fleet of one.
 	other := writeKey(t, dir, "other.key")
-	intruder := &node{name: "x-" + suffix, addr: "127.0.0.5"}
+	intruder := &fleetNode{name: "x-" + suffix, addr: "127.0.0.5"}
 	intruder.gossip, intruder.listen = freeGossipPort(t, intruder.addr), freePort(t)
 	intruder.p = startDaemon(t, bin, src, intruder.name, intruder.listen, "--node-address", intruder.addr,
 		"--fleet-bind", intruder.gossip, "--fleet-key-file", other, "--fleet-local-timing", "--join", nodes[0].gossip)
@@ -202,4 +210,85 @@ tests:
 	if out, err := exec.Command("promtool", "test", "rules", file).CombinedOutput(); err != nil {
 		t.Fatalf("the NotReady alert does not fire: %v\n%s\n%s", err, out, test)
 	}
+}
+
+const fleetManifests = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: %[1]s}
+spec:
+  replicas: 6
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: hello, image: "localhost/reconciler-hello:v1", ports: [{containerPort: 8080}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: zoned, namespace: %[1]s}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: zoned}}
+  template:
+    metadata: {labels: {app: zoned}}
+    spec:
+      nodeSelector: {zone: z1}
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: hello, image: "localhost/reconciler-hello:v1"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nowhere, namespace: %[1]s}
+spec:
+  nodeSelector: {zone: elsewhere}
+  containers:
+  - {name: hello, image: "localhost/reconciler-hello:v1"}
+`
+
+// TestFleetPlacement places replicas over three nodes: spread 2/2/2, all
+// on the one node a nodeSelector matches, Pending with the scheduler's
+// message where nothing matches; then a node dies and its replicas start
+// on the others.
+func TestFleetPlacement(t *testing.T) {
+	t.Parallel()
+	rt, sc := testenv.Integration(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "manifests")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeAtomic(t, filepath.Join(src, "apps.yaml"), fmt.Sprintf(fleetManifests, sc.Namespace))
+	key := writeKey(t, dir, "fleet.key")
+	nodes := startFleet(t, bin, src, key, sc.Node[len("test-"):], "127.0.0.6", "127.0.0.7", "127.0.0.8")
+	waitPods(t, rt, nodes[0].name, map[string]int{"web": 2}, nodes[0].p.log)
+	waitPods(t, rt, nodes[1].name, map[string]int{"web": 2, "zoned": 2}, nodes[1].p.log)
+	waitPods(t, rt, nodes[2].name, map[string]int{"web": 2}, nodes[2].p.log)
+	want := "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."
+	for _, n := range nodes {
+		st := fetchStatus(context.Background(), "http://"+n.listen)
+		if st == nil || len(st.Unplaced) != 1 || st.Unplaced[0].Key.Name != "nowhere" || st.Unplaced[0].Reason != want {
+			t.Errorf("%s: unplaced %+v, want the Pod nowhere: %s", n.name, st.Unplaced, want)
+		}
+	}
+	var names []string
+	for _, n := range nodes {
+		for _, p := range podsByOwner(t, rt, n.name)["web"] {
+			names = append(names, p.Name)
+		}
+	}
+	if slices.Sort(names); len(slices.Compact(names)) != 6 {
+		t.Errorf("web pod names are not unique across the fleet: %v", names)
+	}
+
+	// A lost host: its daemon dies and its containers are gone.
+	nodes[2].p.signal(t, syscall.SIGKILL)
+	testenv.Cleanup(t, rt, nodes[2].name)
+	lost := time.Now()
+	waitPods(t, rt, nodes[0].name, map[string]int{"web": 3}, nodes[0].p.log)
+	waitPods(t, rt, nodes[1].name, map[string]int{"web": 3, "zoned": 2}, nodes[1].p.log)
+	t.Logf("replicas of the lost node run on the others %v after it died", time.Since(lost).Round(time.Millisecond))
 }

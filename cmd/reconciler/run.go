@@ -123,6 +123,9 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// A fleet of one places too: nodeSelector, nodeName, node affinity and
+	// resource requests are checked against this node alone.
+	opt.Fleet = &fleetPlacement{fl: fl, start: time.Now(), alone: 2 * f.fleet.notReadyAfter, log: log}
 	exec := executor.New(podman.New(f.uri), src, opt)
 	log.Info("starting", "source", f.source, "repo", repoURL(repo), "podman", f.uri, "listen", f.listen,
 		"dns", plane.DNSServer())

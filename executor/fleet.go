@@ -1,0 +1,73 @@
+package executor
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/reconciler/reconciler/config"
+	"github.com/reconciler/reconciler/planner"
+)
+
+// Fleet is the fleet this node belongs to, as placement sees it. Every
+// node of a fleet places every workload over the same member list and runs
+// its own share (planner.Share), so nothing is elected.
+type Fleet interface {
+	// Nodes returns the fleet's members, this node included; members that
+	// left are not listed. ok is false while the node cannot place yet (it
+	// has not joined the fleet it was told to join): the loop then changes
+	// nothing rather than run every replica on one node.
+	Nodes() (nodes []planner.Node, ok bool)
+}
+
+// share narrows the desired state to this node's share of the fleet, and
+// records what runs nowhere. Without a Fleet the node runs everything; ok
+// is false while the fleet cannot place yet.
+func (e *Executor) share(d *config.Desired, now time.Time) (*config.Desired, bool) {
+	if e.opt.Fleet == nil {
+		return d, true
+	}
+	nodes, ok := e.opt.Fleet.Nodes()
+	if !ok {
+		return nil, false
+	}
+	out := *d
+	var unplaced, batch []planner.Unplaced
+	out.Workloads, unplaced = planner.Share(d.Workloads, nodes, e.opt.Node)
+	out.Jobs, out.CronJobs, batch = planner.ShareBatch(d.Jobs, d.CronJobs, nodes, e.opt.Node)
+	unplaced = append(unplaced, batch...)
+	slices.SortFunc(unplaced, func(a, b planner.Unplaced) int {
+		if a.Key.Less(b.Key) {
+			return -1
+		}
+		if b.Key.Less(a.Key) {
+			return 1
+		}
+		return 0
+	})
+	e.noteUnplaced(unplaced, now)
+	return &out, true
+}
+
+// noteUnplaced publishes the replicas that run nowhere in the status and,
+// when a workload's message changes, as a FailedScheduling or NodeLost
+// event.
+func (e *Executor) noteUnplaced(us []planner.Unplaced, now time.Time) {
+	e.mu.Lock()
+	prev := make(map[config.Key]string, len(e.status.Unplaced))
+	for _, u := range e.status.Unplaced {
+		prev[u.Key] = u.Reason
+	}
+	e.status.Unplaced = us
+	e.mu.Unlock()
+	for _, u := range us {
+		if prev[u.Key] == u.Reason {
+			continue
+		}
+		reason, msg := "FailedScheduling", fmt.Sprintf("%d replica(s) Pending: %s", u.Pending, u.Reason)
+		if u.Pending == 0 {
+			reason, msg = "NodeLost", fmt.Sprintf("%d replica(s) Unknown: %s", u.NodeLost, u.Reason)
+		}
+		e.events.record(now, Warning, reason, u.Key.String(), msg)
+	}
+}
