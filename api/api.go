@@ -46,6 +46,9 @@ type Options struct {
 	// Nodes returns the fleet's members (this node alone in a fleet of
 	// one), for GET /api/v1/nodes.
 	Nodes func() []fleet.Member
+	// Peer returns this node's report to the other nodes of its fleet
+	// (its ready endpoints and available pods), for GET /api/v1/peer.
+	Peer func() executor.PeerReport
 }
 
 // Handler returns the API's routes:
@@ -59,6 +62,7 @@ type Options struct {
 //	GET  /api/v1/rollouts  the workloads' rollout status
 //	GET  /api/v1/source    the source's status as JSON (with Options.Source)
 //	GET  /api/v1/nodes     the fleet's members as NodeViews (with Options.Nodes)
+//	GET  /api/v1/peer      this node's report to its fleet (with Options.Peer)
 //	POST /hooks/git        the git webhook (with Options.Webhook)
 //	GET  /metrics          Prometheus metrics (with Options.Metrics)
 //	POST /api/v1/sync/pause, /api/v1/sync/resume  stop or restart applying (bearer token)

@@ -44,12 +44,17 @@ func NodeViews(ms []fleet.Member) []NodeView {
 	return out
 }
 
-// nodeRoutes adds GET /api/v1/nodes when the options give the members.
+// nodeRoutes adds GET /api/v1/nodes and GET /api/v1/peer when the options
+// give them.
 func nodeRoutes(mux *http.ServeMux, opt Options) {
-	if opt.Nodes == nil {
-		return
+	if opt.Nodes != nil {
+		mux.HandleFunc("GET /api/v1/nodes", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, NodeViews(opt.Nodes()))
+		})
 	}
-	mux.HandleFunc("GET /api/v1/nodes", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, NodeViews(opt.Nodes()))
-	})
+	if opt.Peer != nil {
+		mux.HandleFunc("GET /api/v1/peer", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, opt.Peer())
+		})
+	}
 }

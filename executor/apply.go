@@ -208,6 +208,7 @@ func (e *Executor) podSpec(wl *config.Workload, name string) runtime.PodSpec {
 		Owner:        runtime.Owner{Kind: wl.Key.Kind, Name: wl.Key.Name},
 		TemplateHash: wl.TemplateHash, Revision: e.desired.Revision,
 		Labels: t.Labels, RestartPolicy: string(t.Spec.RestartPolicy), GracePeriod: grace,
+		HostIP: e.opt.PublishIP,
 	}
 	if s.RestartPolicy == "" {
 		s.RestartPolicy = string(corev1.RestartPolicyAlways)

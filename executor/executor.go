@@ -52,6 +52,18 @@ type Options struct {
 	// Fleet, when set, makes this node run only its share of the
 	// workloads, Jobs and CronJobs (see Fleet); nil runs all of them.
 	Fleet Fleet
+	// Peers, when set, brings the other nodes' endpoints into this node's
+	// proxy and holds back the removal of replicas placed elsewhere until
+	// they are available there (see Peers).
+	Peers Peers
+	// PublishIP is the host address pods publish their ports on (default
+	// 127.0.0.1): in a fleet, the node address the other nodes' proxies
+	// reach.
+	PublishIP string
+	// PeerGrace is how long, in a fleet, a pod stays out of every endpoint
+	// set before it is stopped (bounded by its grace period), so that the
+	// other nodes' proxies learn it is leaving (default 2 s with Peers).
+	PeerGrace time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Log receives structured logs (default slog.Default()).
@@ -73,6 +85,9 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Peers != nil && o.PeerGrace <= 0 {
+		o.PeerGrace = 2 * time.Second
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -117,8 +132,12 @@ type Executor struct {
 	// handed to the plane; svcErr its last error; podNames names pods by ID.
 	svcViews  []serviceView
 	svcStates []svcnet.Service
-	svcErr    string
-	podNames  map[string]string
+	// localStates are svcStates without the other nodes' endpoints: what
+	// PeerReport advertises (under mu).
+	localStates []svcnet.Service
+	localNames  map[string]string
+	svcErr      string
+	podNames    map[string]string
 	// revTemplates caches decoded revision templates by template key.
 	revTemplates map[string]*corev1.PodTemplateSpec
 	// objects and pods are the applied desired state's objects and the
@@ -241,7 +260,7 @@ func (e *Executor) Step(ctx context.Context) time.Duration {
 	if err != nil {
 		return e.engineFailed(now, err)
 	}
-	mine, ok := e.share(e.desired, now)
+	mine, ok := e.share(e.desired, obs, now)
 	if !ok {
 		return e.opt.Resync // not in the fleet yet: touch nothing
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/reconciler/reconciler/config"
 	"github.com/reconciler/reconciler/planner"
+	"github.com/reconciler/reconciler/runtime"
 )
 
 // Fleet is the fleet this node belongs to, as placement sees it. Every
@@ -23,7 +24,7 @@ type Fleet interface {
 // share narrows the desired state to this node's share of the fleet, and
 // records what runs nowhere. Without a Fleet the node runs everything; ok
 // is false while the fleet cannot place yet.
-func (e *Executor) share(d *config.Desired, now time.Time) (*config.Desired, bool) {
+func (e *Executor) share(d *config.Desired, obs *runtime.Observed, now time.Time) (*config.Desired, bool) {
 	if e.opt.Fleet == nil {
 		return d, true
 	}
@@ -34,6 +35,7 @@ func (e *Executor) share(d *config.Desired, now time.Time) (*config.Desired, boo
 	out := *d
 	var unplaced, batch []planner.Unplaced
 	out.Workloads, unplaced = planner.Share(d.Workloads, nodes, e.opt.Node)
+	out.Workloads = handOver(d.Workloads, out.Workloads, obs, e.peerReports(), e.opt.Node)
 	out.Jobs, out.CronJobs, batch = planner.ShareBatch(d.Jobs, d.CronJobs, nodes, e.opt.Node)
 	unplaced = append(unplaced, batch...)
 	slices.SortFunc(unplaced, func(a, b planner.Unplaced) int {

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -92,7 +93,10 @@ func (e *Executor) syncServices(ctx context.Context, obs *runtime.Observed, tmpl
 	for i := range obs.Pods {
 		names[obs.Pods[i].ID] = obs.Pods[i].Name
 	}
-	e.svcViews, e.svcStates, e.podNames = views, states, names
+	e.mu.Lock()
+	e.localStates, e.localNames = states, maps.Clone(names)
+	e.mu.Unlock()
+	e.svcViews, e.svcStates, e.podNames = views, withRemoteEndpoints(states, views, e.peerReports(), names), names
 	e.pushServices(ctx)
 }
 
@@ -135,8 +139,32 @@ func (e *Executor) withoutEndpoints(ctx context.Context, podID string) {
 		}
 	}
 	if changed {
+		e.mu.Lock()
+		e.localStates = withoutPod(e.localStates, podID)
+		e.mu.Unlock()
 		e.pushServices(ctx)
 	}
+}
+
+// withoutPod returns states without the pod's endpoints; states is not
+// changed (PeerReport may be reading it).
+func withoutPod(states []svcnet.Service, podID string) []svcnet.Service {
+	out := make([]svcnet.Service, len(states))
+	for i, s := range states {
+		out[i] = s
+		out[i].Ports = make([]lb.Port, len(s.Ports))
+		for j, p := range s.Ports {
+			eps := p.Endpoints[:0:0]
+			for _, ep := range p.Endpoints {
+				if ep.Key != podID {
+					eps = append(eps, ep)
+				}
+			}
+			p.Endpoints = eps
+			out[i].Ports[j] = p
+		}
+	}
+	return out
 }
 
 // serviceState builds one Service's plane state.
@@ -308,6 +336,14 @@ func (e *Executor) drainThenRemove(ctx context.Context, id string, grace time.Du
 		start := time.Now()
 		dctx, cancel := context.WithTimeout(ctx, grace)
 		e.opt.Services.Drain(dctx, id)
+		if e.opt.Peers != nil { // other nodes' proxies learn it is leaving
+			t := time.NewTimer(e.opt.PeerGrace - time.Since(start))
+			select {
+			case <-dctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
 		cancel()
 		grace = max(grace-time.Since(start), min(grace, time.Second))
 	}

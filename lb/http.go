@@ -34,11 +34,15 @@ type httpConn struct {
 
 // outcome is how a request ended.
 type outcome struct {
-	status   int  // what the client got, 0 when nothing was written
-	keep     bool // the client connection can take another request
-	retry    bool // a pooled connection failed before answering; a new one may
-	recorded bool // the request's metrics are already recorded (upgrades)
-	err      error
+	status int  // what the client got, 0 when nothing was written
+	keep   bool // the client connection can take another request
+	retry  bool // a pooled connection failed before answering; a new one may
+	// unanswered: the endpoint failed before a byte of response came (it
+	// died or reset the connection); another endpoint may answer an
+	// idempotent request.
+	unanswered bool
+	recorded   bool // the request's metrics are already recorded (upgrades)
+	err        error
 }
 
 // serveHTTP serves a client connection of an HTTP port until it closes.
@@ -115,10 +119,8 @@ func (h *httpConn) proxy(pt *port) outcome {
 		h.bw.Flush()
 	}
 	o := h.exchange(pt, u, hasBody)
-	if o.retry && !hasBody && idempotent(h.req.bytes(h.req.method)) {
-		if c, err := ep.dial(context.Background()); err == nil {
-			o = h.exchange(pt, newUpConn(c, ep), false)
-		}
+	if (o.retry || o.unanswered) && !hasBody && idempotent(h.req.bytes(h.req.method)) {
+		o = h.again(pt, ep, o)
 	}
 	if o.err != nil {
 		pt.m.fail(reasonUpstream)
@@ -131,12 +133,39 @@ func (h *httpConn) proxy(pt *port) outcome {
 	return o
 }
 
+// again sends an idempotent request, which ep failed to answer, once more:
+// on a new connection to ep when a pooled one had gone stale, else (or
+// when that dial fails) to another endpoint, as a failed dial would.
+func (h *httpConn) again(pt *port, ep *endpoint, o outcome) outcome {
+	if o.retry {
+		if c, err := ep.dial(context.Background()); err == nil {
+			return h.exchange(pt, newUpConn(c, ep), false)
+		}
+	}
+	u, _ := h.connectAvoiding(pt, ep)
+	if u == nil {
+		return o
+	}
+	defer u.ep.release()
+	return h.exchange(pt, u, false)
+}
+
+// dialTries bounds the endpoints one idempotent request may dial: the
+// first and, when dials fail, the next ones in turn. Endpoints of a lost
+// node sit side by side in a set (they are ordered by node), so a request
+// gets past up to three dead ones before the fleet drops them.
+const dialTries = 4
+
 // connect picks an endpoint and takes a connection to it, from its pool
-// or dialled. A failed dial of an idempotent request is tried once more on
-// another endpoint; it is safe whatever the body, which is not read yet.
-func (h *httpConn) connect(pt *port) (*upConn, int) {
-	var skip *endpoint
-	for try := 0; try < 2; try++ {
+// or dialled. A failed dial of an idempotent request is tried again on the
+// next endpoints (up to dialTries in all); it is safe whatever the body,
+// which is not read yet.
+func (h *httpConn) connect(pt *port) (*upConn, int) { return h.connectAvoiding(pt, nil) }
+
+// connectAvoiding is connect, starting after skip (an endpoint that just
+// failed) when set.
+func (h *httpConn) connectAvoiding(pt *port, skip *endpoint) (*upConn, int) {
+	for try := 0; try < dialTries; try++ {
 		ep := pt.acquire(h.client, skip)
 		if ep == nil {
 			if try == 0 {
@@ -193,7 +222,7 @@ func (h *httpConn) exchange(pt *port, u *upConn, hasBody bool) outcome {
 	}
 	if err := u.bw.Flush(); err != nil {
 		u.close()
-		return outcome{retry: u.reused, err: err}
+		return outcome{retry: u.reused, unanswered: true, err: err}
 	}
 	return h.relay(pt, u)
 }

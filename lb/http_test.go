@@ -3,6 +3,7 @@ package lb
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -274,5 +275,68 @@ func TestStaleKeepAliveConnectionIsReplaced(t *testing.T) {
 		if code, body := get(t, c, "http://"+addrOf(s)+"/"); code != 200 || body != "b" {
 			t.Fatalf("idle %v: %d %q", idle, code, body)
 		}
+	}
+}
+
+// resetter accepts connections, reads a request and closes without a
+// byte of response: a backend that dies with the request in flight.
+func resetter(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", loopback().String()+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 4096)
+			c.Read(buf)
+			c.Close()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestLostEndpointsAreSkipped: endpoints of a lost node sit side by side;
+// idempotent requests get past dead ones (refused dials, and connections
+// closed before any answer) to a live endpoint, while a POST is not sent
+// twice.
+func TestLostEndpointsAreSkipped(t *testing.T) {
+	t.Parallel()
+	p := newProxy(t)
+	live := backend(t, named("live"))
+	s := service(t, ProtocolHTTP, live, deadAddr(t), deadAddr(t), deadAddr(t))
+	update(t, p, s)
+	c := client(t)
+	for i := range 12 {
+		if code, body := get(t, c, "http://"+addrOf(s)+"/"); code != 200 || body != "live" {
+			t.Fatalf("GET %d through three dead endpoints: %d %q", i, code, body)
+		}
+	}
+	s = service(t, ProtocolHTTP, live, resetter(t))
+	update(t, p, s)
+	for i := range 10 {
+		if code, body := get(t, c, "http://"+addrOf(s)+"/"); code != 200 || body != "live" {
+			t.Fatalf("GET %d with an endpoint that resets: %d %q", i, code, body)
+		}
+	}
+	failed := 0
+	for range 10 {
+		resp, err := c.Post("http://"+addrOf(s)+"/", "text/plain", strings.NewReader("data"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusBadGateway {
+			failed++
+		}
+	}
+	if failed != 5 {
+		t.Fatalf("%d of 10 POSTs got 502, want 5: a POST the endpoint may have seen is not sent again", failed)
 	}
 }

@@ -16,7 +16,8 @@ func (h *httpConn) relay(pt *port, u *upConn) outcome {
 	for {
 		if err := r.readResponse(u.br); err != nil {
 			u.close()
-			return outcome{retry: u.reused && len(r.buf) == 0, err: err}
+			none := len(r.buf) == 0
+			return outcome{retry: u.reused && none, unanswered: none, err: err}
 		}
 		if r.status >= 200 || r.status == http.StatusSwitchingProtocols {
 			break

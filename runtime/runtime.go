@@ -66,9 +66,10 @@ type PodSpec struct {
 	Labels        map[string]string
 	RestartPolicy string
 	GracePeriod   time.Duration
-	// Ports are published on HostIP (127.0.0.1 by default) with
+	// Ports are published on HostIP (127.0.0.1 when empty) with
 	// engine-assigned host ports.
-	Ports []PortSpec
+	Ports  []PortSpec
+	HostIP string
 	// DNS, when set, replaces the host's resolver configuration in the
 	// pod's /etc/resolv.conf (the cluster DNS of Services).
 	DNS *DNSConfig

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	goruntime "runtime"
 	"strconv"
@@ -56,6 +57,26 @@ func (ff *fleetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&ff.keyFile, "fleet-key-file", "", "file with the fleet's gossip key (base64 of 32 random bytes: `reconciler fleet-key`); without it and --join the node is a fleet of one")
 	fs.DurationVar(&ff.notReadyAfter, "node-not-ready-after", fleet.DefaultNotReadyAfter, "how long a member that stopped answering stays Ready")
 	fs.BoolVar(&ff.localTiming, "fleet-local-timing", false, "fast failure detection for fleets on one host or a quiet LAN (tests, demos)")
+}
+
+// check refuses a fleet node whose API the other nodes cannot reach: they
+// read its endpoints and available pods there.
+func (ff *fleetFlags) check(listen, nodeAddress string) error {
+	if !ff.gossips() {
+		return nil
+	}
+	if listen == "" || strings.HasPrefix(listen, unixPrefix) {
+		return fmt.Errorf("a fleet node needs --listen host:port: the other nodes read its endpoints there")
+	}
+	if isLoopback(listen) && nodeAddress != "" && !isLoopbackAddr(nodeAddress) {
+		return fmt.Errorf("--listen %s is reachable from this host only, but --node-address %s is not loopback: the other nodes could not read this node's endpoints (listen on the node address, with --token-file)", listen, nodeAddress)
+	}
+	return nil
+}
+
+func isLoopbackAddr(s string) bool {
+	ip := net.ParseIP(s)
+	return ip != nil && ip.IsLoopback()
 }
 
 // gossips reports whether the node takes part in a fleet.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/reconciler/reconciler/api"
+	"github.com/reconciler/reconciler/executor"
 	"github.com/reconciler/reconciler/fleet"
 	"github.com/reconciler/reconciler/internal/testenv"
 )
@@ -223,7 +224,20 @@ spec:
     spec:
       terminationGracePeriodSeconds: 1
       containers:
-      - {name: hello, image: "localhost/reconciler-hello:v1", ports: [{containerPort: 8080}]}
+      - name: hello
+        image: "localhost/reconciler-hello:v1"
+        ports: [{name: web, containerPort: 8080}]
+        readinessProbe:
+          httpGet: {path: /readyz, port: web}
+          periodSeconds: 1
+          timeoutSeconds: 5
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: %[1]s}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: web}]
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -284,6 +298,14 @@ func TestFleetPlacement(t *testing.T) {
 		t.Errorf("web pod names are not unique across the fleet: %v", names)
 	}
 
+	// Every node's proxy balances over the pods of all three nodes.
+	url := "http://" + loopbackFor(nodes[0].name).String() + ":80/"
+	waitEndpoints(t, nodes[0].listen, "web", 6, nodes[0].p.log)
+	if seen := spread(t, url, 60, nodes[0].p.log); len(seen) != 6 {
+		t.Errorf("requests through node a reached %d pods, want all 6: %v", len(seen), seen)
+	}
+	ld := startLoad(t, url, 4, 200000)
+
 	// A lost host: its daemon dies and its containers are gone.
 	nodes[2].p.signal(t, syscall.SIGKILL)
 	testenv.Cleanup(t, rt, nodes[2].name)
@@ -291,4 +313,58 @@ func TestFleetPlacement(t *testing.T) {
 	waitPods(t, rt, nodes[0].name, map[string]int{"web": 3}, nodes[0].p.log)
 	waitPods(t, rt, nodes[1].name, map[string]int{"web": 3, "zoned": 2}, nodes[1].p.log)
 	t.Logf("replicas of the lost node run on the others %v after it died", time.Since(lost).Round(time.Millisecond))
+	waitEndpoints(t, nodes[0].listen, "web", 6, nodes[0].p.log)
+
+	// It comes back: it joins, starts its share, and the others give theirs
+	// up only once its pods are available.
+	c := nodes[2]
+	c.p = startDaemon(t, bin, src, c.name, c.listen, "--node-address", c.addr, "--fleet-bind", c.gossip,
+		"--fleet-key-file", key, "--fleet-local-timing", "--node-not-ready-after", "3s", "--node-labels", "zone=z2",
+		"--join", nodes[0].gossip)
+	min := minAvailable(t, nodes, "web", 6)
+	waitPods(t, rt, c.name, map[string]int{"web": 2}, c.p.log)
+	waitPods(t, rt, nodes[0].name, map[string]int{"web": 2}, nodes[0].p.log)
+	waitPods(t, rt, nodes[1].name, map[string]int{"web": 2, "zoned": 2}, nodes[1].p.log)
+	if low := min(); low < 6 {
+		t.Errorf("available web pods fell to %d during the rejoin, want never below 6 (maxUnavailable 25%% of 6 is 1, handover keeps all)", low)
+	}
+	ok, failed, errs := ld.stop()
+	t.Logf("%d requests through node a during the failover and the rejoin, %d failed", ok+failed, failed)
+	if failed > 0 || ok < 100 {
+		t.Errorf("%d of %d requests failed; first errors: %v\nnode a log:\n%s", failed, ok+failed, errs, nodes[0].p.log)
+	}
+}
+
+// minAvailable samples the fleet's available pods of a workload (as the
+// nodes report them to each other) until the returned function is called,
+// and returns the lowest sum seen.
+func minAvailable(t *testing.T, nodes []*fleetNode, name string, want int32) func() int32 {
+	t.Helper()
+	low, stop, done := want, make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			var sum int32
+			for _, n := range nodes {
+				var r executor.PeerReport
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				err := getJSON(ctx, "http://"+n.listen+"/api/v1/peer", &r)
+				cancel()
+				if err == nil {
+					for k, v := range r.Available {
+						if strings.HasSuffix(k, "/Deployment/"+name) {
+							sum += v
+						}
+					}
+				}
+			}
+			low = min(low, sum)
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int32 { close(stop); <-done; return low }
 }

@@ -85,6 +85,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	if (f.source == "") == (g.URL == "") {
 		return nil, errors.New("give exactly one of --source DIR and --repo URL")
 	}
+	if err := f.fleet.check(f.listen, f.nodeAddress); err != nil {
+		return nil, err
+	}
 	if f.listen != "" && !isLoopback(f.listen) && f.tokenFile == "" {
 		return nil, fmt.Errorf("--listen %s is reachable beyond this host: give --token-file too", f.listen)
 	}
@@ -126,7 +129,13 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	// A fleet of one places too: nodeSelector, nodeName, node affinity and
 	// resource requests are checked against this node alone.
 	opt.Fleet = &fleetPlacement{fl: fl, start: time.Now(), alone: 2 * f.fleet.notReadyAfter, log: log}
-	exec := executor.New(podman.New(f.uri), src, opt)
+	var peers *peerPoller
+	var exec *executor.Executor
+	if f.fleet.gossips() {
+		peers = newPeerPoller(fl, f.node, func() { exec.Poke() }, log)
+		opt.Peers, opt.PublishIP = peers, f.nodeAddress
+	}
+	exec = executor.New(podman.New(f.uri), src, opt)
 	log.Info("starting", "source", f.source, "repo", repoURL(repo), "podman", f.uri, "listen", f.listen,
 		"dns", plane.DNSServer())
 	g, ctx := errgroup.WithContext(ctx)
@@ -137,6 +146,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if f.fleet.gossips() {
 		g.Go(func() error { return fl.Run(ctx) })
+		g.Go(func() error { return peers.Run(ctx) })
 	}
 	self := newNodeState(exec, repo, f.listen)
 	g.Go(func() error { return self.publish(ctx, fl, log) })
@@ -207,7 +217,7 @@ func newSource(f *runFlags, log *slog.Logger) (executor.Source, *gitsync.Repo, e
 // webhook and metrics.
 func apiHandler(f *runFlags, exec *executor.Executor, repo *gitsync.Repo, members func() []fleet.Member, log *slog.Logger, reg *prometheus.Registry) (http.Handler, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opt := api.Options{Pause: exec.SetPaused, CreateJob: exec.CreateJobFrom, Nodes: members}
+	opt := api.Options{Pause: exec.SetPaused, CreateJob: exec.CreateJobFrom, Nodes: members, Peer: exec.PeerReport}
 	if f.tokenFile != "" {
 		token, err := gitsync.LoadSecret(f.tokenFile)
 		if err != nil {

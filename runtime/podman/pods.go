@@ -14,12 +14,14 @@ import (
 	"github.com/reconciler/reconciler/runtime"
 )
 
-// publishIP is where pod ports are published: loopback only, so nothing is
-// exposed beyond the host except through the reconciler's own proxy.
+// publishIP is where pod ports are published by default: loopback only,
+// so nothing is exposed beyond the host except through the reconciler's
+// own proxy.
 const publishIP = "127.0.0.1"
 
 // CreatePod creates the pod with its infra container, publishing every
-// declared port on 127.0.0.1 with an engine-assigned host port, and starts it.
+// declared port on s.HostIP (default 127.0.0.1) with an engine-assigned
+// host port, and starts it.
 func (c *Client) CreatePod(ctx context.Context, s runtime.PodSpec) (string, error) {
 	cc, err := c.connected(ctx)
 	if err != nil {
@@ -31,9 +33,13 @@ func (c *Client) CreatePod(ctx context.Context, s runtime.PodSpec) (string, erro
 	gen.Hostname = s.Name
 	gen.Labels = podLabels(s)
 	gen.InfraName = name + "_infra"
+	hostIP := s.HostIP
+	if hostIP == "" {
+		hostIP = publishIP
+	}
 	for _, p := range s.Ports {
 		gen.PortMappings = append(gen.PortMappings, types.PortMapping{
-			HostIP:        publishIP,
+			HostIP:        hostIP,
 			ContainerPort: uint16(p.ContainerPort),
 			Protocol:      strings.ToLower(p.Protocol),
 		})
