@@ -49,6 +49,9 @@ type Options struct {
 	// Peer returns this node's report to the other nodes of its fleet
 	// (its ready endpoints and available pods), for GET /api/v1/peer.
 	Peer func() executor.PeerReport
+	// Cordon marks this node unschedulable (true) or schedulable again,
+	// for POST /api/v1/cordon and /api/v1/uncordon (bearer token).
+	Cordon func(cordoned bool) error
 }
 
 // Handler returns the API's routes:
@@ -63,6 +66,7 @@ type Options struct {
 //	GET  /api/v1/source    the source's status as JSON (with Options.Source)
 //	GET  /api/v1/nodes     the fleet's members as NodeViews (with Options.Nodes)
 //	GET  /api/v1/peer      this node's report to its fleet (with Options.Peer)
+//	POST /api/v1/cordon, /api/v1/uncordon  take no new pods, or take them again (bearer token, with Options.Cordon)
 //	POST /hooks/git        the git webhook (with Options.Webhook)
 //	GET  /metrics          Prometheus metrics (with Options.Metrics)
 //	POST /api/v1/sync/pause, /api/v1/sync/resume  stop or restart applying (bearer token)

@@ -52,6 +52,17 @@ func nodeRoutes(mux *http.ServeMux, opt Options) {
 			writeJSON(w, NodeViews(opt.Nodes()))
 		})
 	}
+	if opt.Cordon != nil {
+		for path, on := range map[string]bool{"/api/v1/cordon": true, "/api/v1/uncordon": false} {
+			mux.Handle("POST "+path, authorized(opt.Token, func(w http.ResponseWriter) {
+				if err := opt.Cordon(on); err != nil {
+					http.Error(w, err.Error(), http.StatusInternalServerError)
+					return
+				}
+				w.WriteHeader(http.StatusNoContent)
+			}))
+		}
+	}
 	if opt.Peer != nil {
 		mux.HandleFunc("GET /api/v1/peer", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, opt.Peer())

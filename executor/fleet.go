@@ -35,7 +35,14 @@ func (e *Executor) share(d *config.Desired, obs *runtime.Observed, now time.Time
 	out := *d
 	var unplaced, batch []planner.Unplaced
 	out.Workloads, unplaced = planner.Share(d.Workloads, nodes, e.opt.Node)
-	out.Workloads = handOver(d.Workloads, out.Workloads, obs, e.peerReports(), e.opt.Node)
+	var kept []string
+	pending := map[config.Key]int32{}
+	for _, u := range unplaced {
+		pending[u.Key] = int32(u.Pending)
+	}
+	out.Workloads = handOver(d.Workloads, out.Workloads, obs, e.peerReports(), pending, e.opt.Node, &kept)
+	cordoned := slices.ContainsFunc(nodes, func(n planner.Node) bool { return n.Name == e.opt.Node && n.Cordoned })
+	e.setStatus(func(s *Status) { s.Handover, s.Cordoned = kept, cordoned })
 	out.Jobs, out.CronJobs, batch = planner.ShareBatch(d.Jobs, d.CronJobs, nodes, e.opt.Node)
 	unplaced = append(unplaced, batch...)
 	slices.SortFunc(unplaced, func(a, b planner.Unplaced) int {

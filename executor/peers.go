@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 
@@ -130,7 +131,11 @@ func portKey(ns, svc string, port int32) string {
 // share, as many as the fleet needs until the nodes that took the others
 // over report them available: a rejoining or drained node's replicas are
 // removed only after their replacements are ready elsewhere.
-func handOver(full, mine []config.Workload, obs *runtime.Observed, reports []PeerReport, node string) []config.Workload {
+//
+// kept gets one line per workload held back.
+// pending counts each workload's replicas that fit nowhere: nobody takes
+// those over, so they are not held back.
+func handOver(full, mine []config.Workload, obs *runtime.Observed, reports []PeerReport, pending map[config.Key]int32, node string, kept *[]string) []config.Workload {
 	if len(reports) == 0 {
 		return mine
 	}
@@ -157,7 +162,10 @@ func handOver(full, mine []config.Workload, obs *runtime.Observed, reports []Pee
 		if ok {
 			target = out[j].Replicas
 		}
-		keep := max(target, min(running[wl.Key], wl.Replicas-elsewhere))
+		keep := max(target, min(running[wl.Key], wl.Replicas-pending[wl.Key]-elsewhere))
+		if keep > target {
+			*kept = append(*kept, fmt.Sprintf("%s: %d of %d replicas until the other nodes have theirs", wl.Key, keep-target, keep))
+		}
 		switch {
 		case keep <= target:
 		case ok:

@@ -46,6 +46,12 @@ type Status struct {
 	// Unplaced lists, in a fleet, the workloads, Jobs and CronJobs with
 	// replicas that run on no node (Pending or NodeLost), sorted by key.
 	Unplaced []planner.Unplaced `json:"unplaced,omitempty"`
+	// Handover lists, in a fleet, the workloads this node runs more
+	// replicas of than its share, until the nodes taking them over have
+	// them available (a rejoin, a drain).
+	Handover []string `json:"handover,omitempty"`
+	// Cordoned is set once a pass placed with this node cordoned.
+	Cordoned bool `json:"cordoned,omitempty"`
 	// Paused is true while applying is paused through the API.
 	Paused bool `json:"paused,omitempty"`
 	// Pending lists what the last plan wanted to do (empty when in sync).
@@ -118,6 +124,7 @@ func (e *Executor) Status() Status {
 	s.Jobs = append([]planner.JobStatus(nil), e.status.Jobs...)
 	s.CronJobs = append([]planner.CronJobStatus(nil), e.status.CronJobs...)
 	s.Unplaced = append([]planner.Unplaced(nil), e.status.Unplaced...)
+	s.Handover = append([]string(nil), e.status.Handover...)
 	s.Readiness = make(map[string]Readiness, len(e.status.Readiness))
 	for k, v := range e.status.Readiness {
 		s.Readiness[k] = v

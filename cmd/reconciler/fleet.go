@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net"
 	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"strconv"
 	"strings"
@@ -252,4 +253,43 @@ func placementNodes(ms []fleet.Member) []planner.Node {
 		out = append(out, n)
 	}
 	return out
+}
+
+// cordon makes this node take no new pods (on) or take them again. The
+// state survives restarts as a file in the state directory, as a
+// Kubernetes node's spec.unschedulable does in the API server.
+type cordon struct {
+	fl   *fleet.Fleet
+	path string
+}
+
+func newCordon(fl *fleet.Fleet, stateDir, node string) (*cordon, error) {
+	c := &cordon{fl: fl, path: filepath.Join(stateDir, "cordoned-"+node)}
+	if _, err := os.Stat(c.path); err == nil {
+		return c, c.publish(true)
+	}
+	return c, nil
+}
+
+// set records and publishes the cordon.
+func (c *cordon) set(on bool) error {
+	if on {
+		if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(c.path, []byte("cordoned by the API\n"), 0o600); err != nil {
+			return err
+		}
+	} else if err := os.Remove(c.path); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return c.publish(on)
+}
+
+func (c *cordon) publish(on bool) error {
+	v := ""
+	if on {
+		v = "1"
+	}
+	return c.fl.SetTags(map[string]string{fleet.TagCordoned: v})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/reconciler/reconciler/executor"
 	"github.com/reconciler/reconciler/fleet"
 	"github.com/reconciler/reconciler/internal/testenv"
+	"github.com/reconciler/reconciler/planner"
 )
 
 // freeGossipPort returns a port free for both TCP and UDP on addr, as
@@ -91,6 +92,7 @@ func sortedNames(m map[string]api.NodeView) []string {
 // fleetNode is one daemon of a fleet started by startFleet.
 type fleetNode struct {
 	name, addr, gossip, listen string
+	args                       []string // the fleet flags it was started with
 	p                          *proc
 }
 
@@ -100,16 +102,22 @@ type fleetNode struct {
 func startFleet(t *testing.T, bin, src, key, suffix string, addrs ...string) []*fleetNode {
 	t.Helper()
 	var nodes []*fleetNode
+	token := filepath.Join(filepath.Dir(key), "token")
+	if err := os.WriteFile(token, []byte("fleet-test-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for i, addr := range addrs {
 		n := &fleetNode{name: fmt.Sprintf("%c-%s", 'a'+i, suffix), addr: addr}
 		n.gossip, n.listen = freeGossipPort(t, n.addr), freePort(t)
-		args := []string{"--node-address", n.addr, "--fleet-bind", n.gossip, "--fleet-key-file", key,
-			"--fleet-local-timing", "--node-not-ready-after", "3s", "--node-labels", fmt.Sprintf("zone=z%d", i)}
+		n.args = []string{"--node-address", n.addr, "--fleet-bind", n.gossip, "--fleet-key-file", key,
+			"--fleet-local-timing", "--node-not-ready-after", "3s", "--node-labels", fmt.Sprintf("zone=z%d", i),
+			"--token-file", token, "--state-dir", t.TempDir()}
 		if i > 0 {
-			args = append(args, "--join", nodes[0].gossip)
+			n.args = append(n.args, "--join", nodes[0].gossip)
 		}
-		n.p = startDaemon(t, bin, src, n.name, n.listen, args...)
+		// Registered first, so it runs after the daemon is killed.
 		t.Cleanup(func() { testenv.Cleanup(t, testenv.Podman(t), n.name) })
+		n.p = startDaemon(t, bin, src, n.name, n.listen, n.args...)
 		nodes = append(nodes, n)
 	}
 	for _, n := range nodes {
@@ -318,9 +326,7 @@ func TestFleetPlacement(t *testing.T) {
 	// It comes back: it joins, starts its share, and the others give theirs
 	// up only once its pods are available.
 	c := nodes[2]
-	c.p = startDaemon(t, bin, src, c.name, c.listen, "--node-address", c.addr, "--fleet-bind", c.gossip,
-		"--fleet-key-file", key, "--fleet-local-timing", "--node-not-ready-after", "3s", "--node-labels", "zone=z2",
-		"--join", nodes[0].gossip)
+	c.p = startDaemon(t, bin, src, c.name, c.listen, c.args...)
 	min := minAvailable(t, nodes, "web", 6)
 	waitPods(t, rt, c.name, map[string]int{"web": 2}, c.p.log)
 	waitPods(t, rt, nodes[0].name, map[string]int{"web": 2}, nodes[0].p.log)
@@ -328,10 +334,45 @@ func TestFleetPlacement(t *testing.T) {
 	if low := min(); low < 6 {
 		t.Errorf("available web pods fell to %d during the rejoin, want never below 6 (maxUnavailable 25%% of 6 is 1, handover keeps all)", low)
 	}
+	drainNode(t, bin, nodes, key, sc.Namespace)
+	waitPods(t, rt, nodes[0].name, map[string]int{"web": 2}, nodes[0].p.log)
+	waitPods(t, rt, nodes[1].name, map[string]int{"web": 2, "zoned": 2}, nodes[1].p.log)
+	waitPods(t, rt, nodes[2].name, map[string]int{"web": 2}, nodes[2].p.log)
 	ok, failed, errs := ld.stop()
-	t.Logf("%d requests through node a during the failover and the rejoin, %d failed", ok+failed, failed)
+	t.Logf("%d requests through node a during the failover, the rejoin and the drain, %d failed", ok+failed, failed)
 	if failed > 0 || ok < 100 {
 		t.Errorf("%d of %d requests failed; first errors: %v\nnode a log:\n%s", failed, ok+failed, errs, nodes[0].p.log)
+	}
+}
+
+// drainNode drains node b through node a's API: its web replicas move to
+// a and c, its zoned replicas (only b matches their selector) go Pending;
+// then it is uncordoned.
+func drainNode(t *testing.T, bin string, nodes []*fleetNode, key, ns string) {
+	t.Helper()
+	rt := testenv.Podman(t)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	token := filepath.Join(filepath.Dir(key), "token")
+	out, err := exec.Command(bin, "drain", b.name, "--server", "http://"+a.listen, "--token-file", token, "--timeout", "90s").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "node/"+b.name+" drained") || strings.Count(string(out), " evicted") != 4 {
+		t.Fatalf("drain: %v\n%s\nnode b log:\n%s", err, out, b.p.log)
+	}
+	if pods := podsByOwner(t, rt, b.name); len(pods) != 0 {
+		t.Errorf("node b still runs %v after the drain", pods)
+	}
+	waitPods(t, rt, a.name, map[string]int{"web": 3}, a.p.log)
+	waitPods(t, rt, c.name, map[string]int{"web": 3}, c.p.log)
+	want := "0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) didn't match Pod's node affinity/selector."
+	st := fetchStatus(context.Background(), "http://"+a.listen)
+	if st == nil || !slices.ContainsFunc(st.Unplaced, func(u planner.Unplaced) bool { return u.Key.Name == "zoned" && u.Pending == 2 && u.Reason == want }) {
+		t.Errorf("zoned is not Pending with %q: %+v", want, st)
+	}
+	got, err := exec.Command(bin, "get", "nodes", "--server", "http://"+a.listen).CombinedOutput()
+	if err != nil || !hasRow(string(got), b.name, "Ready,SchedulingDisabled") {
+		t.Errorf("get nodes after the drain: %v\n%s", err, got)
+	}
+	if out, err := exec.Command(bin, "uncordon", b.name, "--server", "http://"+a.listen, "--token-file", token).CombinedOutput(); err != nil {
+		t.Fatalf("uncordon: %v\n%s", err, out)
 	}
 }
 

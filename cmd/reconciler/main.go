@@ -32,6 +32,8 @@ commands:
   diff [--source DIR]       what the next sync would change, as ordered actions (a dry run)
   version                   the build's version and commit
   fleet-key                 print a new gossip key for --fleet-key-file
+  cordon|uncordon NODE      stop or restart placing pods on a node of the fleet (needs --token-file)
+  drain NODE                cordon, then wait until its movable pods run elsewhere (needs --token-file)
   validate DIR              validate manifests; exit 1 and list every error
   get KIND                  pods, deployments, services, endpoints, nodes, configmaps, secrets, jobs, cronjobs, events, all
                             (-n NS, -A, -l SELECTOR, -o wide|json|yaml|name, --show-labels, -w)
@@ -64,6 +66,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdGet(ctx, args[1:], stdout, stderr)
 	case "fleet-key":
 		err = cmdFleetKey(args[1:], stdout)
+	case "cordon", "uncordon", "drain":
+		err = cmdCordon(ctx, args[0], args[1:], stdout, stderr)
 	case "rollout":
 		err = cmdRollout(ctx, args[1:], stdout, stderr)
 	case "status":

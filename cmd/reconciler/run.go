@@ -63,7 +63,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&g.Rev, "rev", "", "apply this commit (full SHA)")
 	fs.StringVar(&g.Path, "path", "", "manifest directory inside the repository")
 	fs.DurationVar(&g.Interval, "interval", 30*time.Second, "how often the repository is fetched (the webhook syncs at once)")
-	fs.StringVar(&g.StateDir, "state-dir", gitsync.DefaultStateDir, "where the clone lives")
+	fs.StringVar(&g.StateDir, "state-dir", gitsync.DefaultStateDir, "where the clone and the node's cordon live")
 	fs.StringVar(&g.SSHKeyFile, "ssh-key-file", "", "private key for ssh URLs")
 	fs.StringVar(&g.KnownHostsFile, "known-hosts-file", "", "trusted host keys for ssh (default ~/.ssh/known_hosts)")
 	fs.BoolVar(&g.InsecureIgnoreHostKey, "insecure-ignore-host-key", false, "do not check the ssh host key (dangerous)")
@@ -126,6 +126,10 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cordoned, err := newCordon(fl, f.git.StateDir, f.node)
+	if err != nil {
+		return err
+	}
 	// A fleet of one places too: nodeSelector, nodeName, node affinity and
 	// resource requests are checked against this node alone.
 	opt.Fleet = &fleetPlacement{fl: fl, start: time.Now(), alone: 2 * f.fleet.notReadyAfter, log: log}
@@ -151,7 +155,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	self := newNodeState(exec, repo, f.listen)
 	g.Go(func() error { return self.publish(ctx, fl, log) })
 	if f.listen != "" {
-		h, err := apiHandler(f, exec, repo, func() []fleet.Member { return self.members(fl, f.node) }, log, reg)
+		h, err := apiHandler(f, exec, repo, func() []fleet.Member { return self.members(fl, f.node) }, cordoned.set, log, reg)
 		if err != nil {
 			return err
 		}
@@ -215,9 +219,10 @@ func newSource(f *runFlags, log *slog.Logger) (executor.Source, *gitsync.Repo, e
 
 // apiHandler assembles the HTTP API: status, events, source status,
 // webhook and metrics.
-func apiHandler(f *runFlags, exec *executor.Executor, repo *gitsync.Repo, members func() []fleet.Member, log *slog.Logger, reg *prometheus.Registry) (http.Handler, error) {
+func apiHandler(f *runFlags, exec *executor.Executor, repo *gitsync.Repo, members func() []fleet.Member, cordon func(bool) error, log *slog.Logger, reg *prometheus.Registry) (http.Handler, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opt := api.Options{Pause: exec.SetPaused, CreateJob: exec.CreateJobFrom, Nodes: members, Peer: exec.PeerReport}
+	opt := api.Options{Pause: exec.SetPaused, CreateJob: exec.CreateJobFrom, Nodes: members, Peer: exec.PeerReport,
+		Cordon: cordon}
 	if f.tokenFile != "" {
 		token, err := gitsync.LoadSecret(f.tokenFile)
 		if err != nil {
