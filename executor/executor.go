@@ -136,6 +136,8 @@ type Executor struct {
 	// PeerReport advertises (under mu).
 	localStates []svcnet.Service
 	localNames  map[string]string
+	// placement remembers the last share (fleet.go).
+	placement placementMemory
 	svcErr      string
 	podNames    map[string]string
 	// revTemplates caches decoded revision templates by template key.

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -42,7 +43,12 @@ func (e *Executor) share(d *config.Desired, obs *runtime.Observed, now time.Time
 	}
 	out.Workloads = handOver(d.Workloads, out.Workloads, obs, e.peerReports(), pending, e.opt.Node, &kept)
 	cordoned := slices.ContainsFunc(nodes, func(n planner.Node) bool { return n.Name == e.opt.Node && n.Cordoned })
-	e.setStatus(func(s *Status) { s.Handover, s.Cordoned = kept, cordoned })
+	changed, lost := e.placement.note(out.Workloads, nodes)
+	e.setStatus(func(s *Status) {
+		s.Handover, s.Cordoned = kept, cordoned
+		s.PlacementChanges += changed
+		s.NodesLost += lost
+	})
 	out.Jobs, out.CronJobs, batch = planner.ShareBatch(d.Jobs, d.CronJobs, nodes, e.opt.Node)
 	unplaced = append(unplaced, batch...)
 	slices.SortFunc(unplaced, func(a, b planner.Unplaced) int {
@@ -79,4 +85,33 @@ func (e *Executor) noteUnplaced(us []planner.Unplaced, now time.Time) {
 		}
 		e.events.record(now, Warning, reason, u.Key.String(), msg)
 	}
+}
+
+// placementMemory remembers the last pass's share and Ready members, to
+// count placement changes and members lost.
+type placementMemory struct {
+	share map[config.Key]int32
+	ready map[string]bool
+}
+
+// note records this pass's share and members; it returns 1 when the share
+// changed since the last pass (0 on the first), and how many members
+// turned NotReady.
+func (m *placementMemory) note(ws []config.Workload, nodes []planner.Node) (changed, lost int) {
+	share := make(map[config.Key]int32, len(ws))
+	for _, w := range ws {
+		share[w.Key] = w.Replicas
+	}
+	ready := make(map[string]bool, len(nodes))
+	for _, n := range nodes {
+		ready[n.Name] = n.Ready
+		if m.ready[n.Name] && !n.Ready {
+			lost++
+		}
+	}
+	if m.share != nil && !maps.Equal(m.share, share) {
+		changed = 1
+	}
+	m.share, m.ready = share, ready
+	return changed, lost
 }

@@ -52,6 +52,11 @@ type Status struct {
 	Handover []string `json:"handover,omitempty"`
 	// Cordoned is set once a pass placed with this node cordoned.
 	Cordoned bool `json:"cordoned,omitempty"`
+	// PlacementChanges counts the passes whose share of the fleet differed
+	// from the last one's, and NodesLost the members this node saw turn
+	// NotReady, since the daemon started.
+	PlacementChanges int `json:"placementChanges,omitempty"`
+	NodesLost        int `json:"nodesLost,omitempty"`
 	// Paused is true while applying is paused through the API.
 	Paused bool `json:"paused,omitempty"`
 	// Pending lists what the last plan wanted to do (empty when in sync).

@@ -11,6 +11,13 @@ var (
 		"Members of the fleet as this node sees them, by status (Ready, NotReady, Left).", []string{"status"}, nil)
 	descNodeReady = prometheus.NewDesc("reconciler_fleet_node_ready",
 		"1 while a member of the fleet is Ready, 0 while it is NotReady (members that left are not listed).", []string{"node"}, nil)
+	descUnplaced = prometheus.NewDesc("reconciler_fleet_unplaced_replicas",
+		"Replicas that run on no node: Pending (they fit nowhere) or NodeLost (bound to a node that stopped answering).",
+		[]string{"namespace", "kind", "name", "state"}, nil)
+	descPlacementChanges = prometheus.NewDesc("reconciler_fleet_placement_changes_total",
+		"Passes in which this node's share of the fleet's replicas changed.", nil, nil)
+	descNodesLost = prometheus.NewDesc("reconciler_fleet_nodes_lost_total",
+		"Members this node saw turn NotReady (each one's movable replicas failed over to the others).", nil, nil)
 )
 
 // fleetCollector exports the membership as this node sees it. Node names
@@ -20,9 +27,25 @@ type fleetCollector struct{ src Sources }
 func (c *fleetCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descMembers
 	ch <- descNodeReady
+	ch <- descUnplaced
+	ch <- descPlacementChanges
+	ch <- descNodesLost
 }
 
 func (c *fleetCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.src.Loop != nil {
+		st := c.src.Loop()
+		for _, u := range st.Unplaced {
+			for state, n := range map[string]int{"Pending": u.Pending, "NodeLost": u.NodeLost} {
+				if n > 0 {
+					ch <- prometheus.MustNewConstMetric(descUnplaced, prometheus.GaugeValue, float64(n),
+						u.Key.Namespace, u.Key.Kind, u.Key.Name, state)
+				}
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(descPlacementChanges, prometheus.CounterValue, float64(st.PlacementChanges))
+		ch <- prometheus.MustNewConstMetric(descNodesLost, prometheus.CounterValue, float64(st.NodesLost))
+	}
 	if c.src.Members == nil {
 		return
 	}

@@ -322,6 +322,10 @@ func TestFleetPlacement(t *testing.T) {
 	waitPods(t, rt, nodes[1].name, map[string]int{"web": 3, "zoned": 2}, nodes[1].p.log)
 	t.Logf("replicas of the lost node run on the others %v after it died", time.Since(lost).Round(time.Millisecond))
 	waitEndpoints(t, nodes[0].listen, "web", 6, nodes[0].p.log)
+	waitMetric(t, nodes[0].listen, regexp.MustCompile(`reconciler_fleet_nodes_lost_total [1-9]`))
+	waitMetric(t, nodes[0].listen, regexp.MustCompile(`reconciler_fleet_placement_changes_total [1-9]`))
+	waitMetric(t, nodes[0].listen, regexp.MustCompile(fmt.Sprintf(
+		`reconciler_fleet_unplaced_replicas\{kind="Pod",name="nowhere",namespace="%s",state="Pending"\} 1`, sc.Namespace)))
 
 	// It comes back: it joins, starts its share, and the others give theirs
 	// up only once its pods are available.
