@@ -138,8 +138,8 @@ type Executor struct {
 	localNames  map[string]string
 	// placement remembers the last share (fleet.go).
 	placement placementMemory
-	svcErr      string
-	podNames    map[string]string
+	svcErr    string
+	podNames  map[string]string
 	// revTemplates caches decoded revision templates by template key.
 	revTemplates map[string]*corev1.PodTemplateSpec
 	// objects and pods are the applied desired state's objects and the
