@@ -44,8 +44,10 @@ func (e *Executor) share(d *config.Desired, obs *runtime.Observed, now time.Time
 	out.Workloads = handOver(d.Workloads, out.Workloads, obs, e.peerReports(), pending, e.opt.Node, &kept)
 	cordoned := slices.ContainsFunc(nodes, func(n planner.Node) bool { return n.Name == e.opt.Node && n.Cordoned })
 	changed, lost := e.placement.note(out.Workloads, nodes)
+	e.noteHandover(kept, now)
+	movable := movablePods(d.Workloads, obs, e.opt.Node)
 	e.setStatus(func(s *Status) {
-		s.Handover, s.Cordoned = kept, cordoned
+		s.Handover, s.Cordoned, s.Movable = kept, cordoned, movable
 		s.PlacementChanges += changed
 		s.NodesLost += lost
 	})
@@ -114,4 +116,41 @@ func (m *placementMemory) note(ws []config.Workload, nodes []planner.Node) (chan
 	}
 	m.share, m.ready = share, ready
 	return changed, lost
+}
+
+// noteHandover records an event when the replicas held back change.
+func (e *Executor) noteHandover(kept []string, now time.Time) {
+	e.mu.Lock()
+	prev := e.status.Handover
+	e.mu.Unlock()
+	if slices.Equal(prev, kept) {
+		return
+	}
+	for _, k := range kept {
+		if !slices.Contains(prev, k) {
+			e.events.record(now, Normal, "HandingOver", "fleet", k)
+		}
+	}
+	if len(kept) == 0 {
+		e.events.record(now, Normal, "HandedOver", "fleet", "no replicas held back for other nodes")
+	}
+}
+
+// movablePods counts the node's pods that placement may move: all but
+// those of stateful workloads and those pinned to the node by
+// spec.nodeName. Pods being stopped are not counted.
+func movablePods(ws []config.Workload, obs *runtime.Observed, node string) int {
+	fixed := map[config.Key]bool{}
+	for i := range ws {
+		spec := &ws[i].Template.Spec
+		fixed[ws[i].Key] = planner.IsStateful(spec) || spec.NodeName == node
+	}
+	n := 0
+	for i := range obs.Pods {
+		p := &obs.Pods[i]
+		if !p.Terminating && !fixed[config.Key{Namespace: p.Namespace, Kind: p.Owner.Kind, Name: p.Owner.Name}] {
+			n++
+		}
+	}
+	return n
 }

@@ -52,6 +52,9 @@ type Status struct {
 	Handover []string `json:"handover,omitempty"`
 	// Cordoned is set once a pass placed with this node cordoned.
 	Cordoned bool `json:"cordoned,omitempty"`
+	// Movable counts, in a fleet, this node's pods that placement may move
+	// elsewhere (not stateful, not pinned here): 0 once a drain is done.
+	Movable int `json:"movable"`
 	// PlacementChanges counts the passes whose share of the fleet differed
 	// from the last one's, and NodesLost the members this node saw turn
 	// NotReady, since the daemon started.

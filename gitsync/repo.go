@@ -239,3 +239,33 @@ func (r *Repo) unreachable(now time.Time, cause error) error {
 	})
 	return err
 }
+
+// LoadRevision loads the desired state of a commit already in the clone,
+// without fetching and without changing what Load follows: a fleet node
+// applies the commit its members agree on, which may be older than the
+// newest it fetched. The commit is verified and validated as Load does.
+func (r *Repo) LoadRevision(ctx context.Context, sha string) (*config.Desired, error) {
+	r.loadMu.Lock()
+	defer r.loadMu.Unlock()
+	if r.good != nil && r.good.Revision == sha {
+		return r.good, nil
+	}
+	h := plumbing.NewHash(sha)
+	if h.IsZero() || h.String() != sha {
+		return nil, fmt.Errorf("gitsync: %q is not a full commit hash", sha)
+	}
+	unlock, err := lockClone(ctx, r.dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	repo, err := r.openClone()
+	if err != nil {
+		return nil, err
+	}
+	c, err := repo.CommitObject(h)
+	if err != nil {
+		return nil, fmt.Errorf("gitsync: commit %s is not in the clone: %w", sha, err)
+	}
+	return r.loadCommit(c)
+}

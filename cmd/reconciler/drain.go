@@ -105,7 +105,7 @@ func waitDrained(ctx context.Context, target string, timeout time.Duration) erro
 	deadline := time.Now().Add(timeout)
 	for {
 		st := fetchStatus(ctx, target)
-		if st != nil && st.Cordoned && st.InSync && len(st.Handover) == 0 && !stopping(ctx, target) {
+		if st != nil && st.Cordoned && st.InSync && len(st.Handover) == 0 && st.Movable == 0 && !stopping(ctx, target) {
 			return nil
 		}
 		if time.Now().After(deadline) {

@@ -22,7 +22,6 @@ import (
 
 	"github.com/reconciler/reconciler/executor"
 	"github.com/reconciler/reconciler/fleet"
-	"github.com/reconciler/reconciler/gitsync"
 	"github.com/reconciler/reconciler/planner"
 )
 
@@ -130,25 +129,21 @@ func parseNodeLabels(s string) (map[string]string, error) {
 // allocatable capacity.
 type nodeState struct {
 	exec     *executor.Executor
-	repo     *gitsync.Repo
+	src      *agreedSource
 	api      string
 	cpu, mem string
 }
 
-func newNodeState(exec *executor.Executor, repo *gitsync.Repo, apiAddr string) *nodeState {
+func newNodeState(exec *executor.Executor, src *agreedSource, apiAddr string) *nodeState {
 	cpu, mem := hostCapacity()
-	return &nodeState{exec: exec, repo: repo, api: apiAddr, cpu: cpu, mem: mem}
+	return &nodeState{exec: exec, src: src, api: apiAddr, cpu: cpu, mem: mem}
 }
 
 // tags returns the node's current data tags.
 func (n *nodeState) tags() map[string]string {
 	st := n.exec.Status()
-	tags := map[string]string{fleet.TagAPI: n.api, fleet.TagApplied: st.Revision, fleet.TagFetched: st.Revision,
+	return map[string]string{fleet.TagAPI: n.api, fleet.TagApplied: st.Revision, fleet.TagFetched: n.src.Latest(),
 		fleet.TagPods: strconv.Itoa(len(n.exec.Pods())), fleet.TagCPU: n.cpu, fleet.TagMemory: n.mem}
-	if n.repo != nil {
-		tags[fleet.TagFetched] = n.repo.Status().LastGood
-	}
-	return tags
 }
 
 // members lists the fleet with this node's own entry brought up to date

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -359,7 +360,8 @@ func drainNode(t *testing.T, bin string, nodes []*fleetNode, key, ns string) {
 	token := filepath.Join(filepath.Dir(key), "token")
 	out, err := exec.Command(bin, "drain", b.name, "--server", "http://"+a.listen, "--token-file", token, "--timeout", "90s").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "node/"+b.name+" drained") || strings.Count(string(out), " evicted") != 4 {
-		t.Fatalf("drain: %v\n%s\nnode b log:\n%s", err, out, b.p.log)
+		st, _ := json.MarshalIndent(fetchStatus(context.Background(), "http://"+b.listen), "", " ")
+		t.Fatalf("drain: %v\n%s\nnode b status:\n%s\nnode b log:\n%s", err, out, st, b.p.log)
 	}
 	if pods := podsByOwner(t, rt, b.name); len(pods) != 0 {
 		t.Errorf("node b still runs %v after the drain", pods)
@@ -412,4 +414,67 @@ func minAvailable(t *testing.T, nodes []*fleetNode, name string, want int32) fun
 		}
 	}()
 	return func() int32 { close(stop); <-done; return low }
+}
+
+// TestFleetCommitAgreement gives two nodes their own copy of the
+// manifests: a change that one node has seen and the other has not is not
+// applied, until both have it.
+func TestFleetCommitAgreement(t *testing.T) {
+	t.Parallel()
+	rt, sc := testenv.Integration(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	key := writeKey(t, dir, "fleet.key")
+	manifest := func(replicas int) string { return fmt.Sprintf(deploy, "web", sc.Namespace, replicas) }
+	// Both nodes start on the same content, each from its own directory.
+	srcs := []string{filepath.Join(dir, "a"), filepath.Join(dir, "b")}
+	for _, s := range srcs {
+		if err := os.Mkdir(s, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeAtomic(t, filepath.Join(s, "web.yaml"), manifest(2))
+	}
+	suffix := sc.Node[len("test-"):]
+	var nodes []*fleetNode
+	for i, addr := range []string{"127.0.0.9", "127.0.0.10"} {
+		n := &fleetNode{name: fmt.Sprintf("%c-%s", 'a'+i, suffix), addr: addr}
+		n.gossip, n.listen = freeGossipPort(t, addr), freePort(t)
+		args := []string{"--node-address", addr, "--fleet-bind", n.gossip, "--fleet-key-file", key,
+			"--fleet-local-timing", "--node-not-ready-after", "3s"}
+		if i > 0 {
+			args = append(args, "--join", nodes[0].gossip)
+		}
+		t.Cleanup(func() { testenv.Cleanup(t, rt, n.name) })
+		n.p = startDaemon(t, bin, srcs[i], n.name, n.listen, args...)
+		nodes = append(nodes, n)
+	}
+	for _, n := range nodes {
+		waitPods(t, rt, n.name, map[string]int{"web": 1}, n.p.log)
+	}
+	applied := func(n *fleetNode) string { return nodesOf(nodes[0].listen)[n.name].Applied }
+	first := applied(nodes[0])
+
+	// Node a sees 4 replicas; b does not yet: nothing changes.
+	writeAtomic(t, filepath.Join(srcs[0], "web.yaml"), manifest(4))
+	waitFor(t, 30*time.Second, "node a logs that it waits for b", nodes[0].p.log, func() bool {
+		return strings.Contains(nodes[0].p.log.String(), "waiting for every node to fetch the newest commit")
+	})
+	for range 3 { // a few passes: none may apply the new commit
+		before := fetchStatus(context.Background(), "http://"+nodes[0].listen).LastSync
+		waitFor(t, 30*time.Second, "another pass of node a", nodes[0].p.log, func() bool {
+			st := fetchStatus(context.Background(), "http://"+nodes[0].listen)
+			return st != nil && st.LastSync.After(before)
+		})
+	}
+	if got := len(podsByOwner(t, rt, nodes[0].name)["web"]); got != 1 || applied(nodes[0]) != first {
+		t.Fatalf("node a applied a commit node b has not fetched: %d pods, commit %s (was %s)", got, applied(nodes[0]), first)
+	}
+	// Now b has it too: both apply it.
+	writeAtomic(t, filepath.Join(srcs[1], "web.yaml"), manifest(4))
+	for _, n := range nodes {
+		waitPods(t, rt, n.name, map[string]int{"web": 2}, n.p.log)
+	}
+	if a, b := applied(nodes[0]), applied(nodes[1]); a == first || a != b {
+		t.Errorf("after both fetched: a applied %s, b %s (first %s)", a, b, first)
+	}
 }

@@ -139,7 +139,11 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		peers = newPeerPoller(fl, f.node, func() { exec.Poke() }, log)
 		opt.Peers, opt.PublishIP = peers, f.nodeAddress
 	}
-	exec = executor.New(podman.New(f.uri), src, opt)
+	agreed := &agreedSource{inner: src, fl: fl, self: f.node, log: log}
+	if repo != nil {
+		agreed.older = repo.LoadRevision
+	}
+	exec = executor.New(podman.New(f.uri), agreed, opt)
 	log.Info("starting", "source", f.source, "repo", repoURL(repo), "podman", f.uri, "listen", f.listen,
 		"dns", plane.DNSServer())
 	g, ctx := errgroup.WithContext(ctx)
@@ -152,7 +156,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		g.Go(func() error { return fl.Run(ctx) })
 		g.Go(func() error { return peers.Run(ctx) })
 	}
-	self := newNodeState(exec, repo, f.listen)
+	self := newNodeState(exec, agreed, f.listen)
 	g.Go(func() error { return self.publish(ctx, fl, log) })
 	if f.listen != "" {
 		h, err := apiHandler(f, exec, repo, func() []fleet.Member { return self.members(fl, f.node) }, cordoned.set, log, reg)
