@@ -248,6 +248,14 @@ spec:
   selector: {app: web}
   ports: [{name: http, port: 80, targetPort: web}]
 ---
+apiVersion: v1
+kind: Service
+metadata: {name: np, namespace: %[1]s}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{name: http, port: 81, targetPort: web}]
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: zoned, namespace: %[1]s}
@@ -313,6 +321,7 @@ func TestFleetPlacement(t *testing.T) {
 	if seen := spread(t, url, 60, nodes[0].p.log); len(seen) != 6 {
 		t.Errorf("requests through node a reached %d pods, want all 6: %v", len(seen), seen)
 	}
+	checkNodePorts(t, nodes)
 	ld := startLoad(t, url, 4, 200000)
 
 	// A lost host: its daemon dies and its containers are gone.
@@ -347,6 +356,28 @@ func TestFleetPlacement(t *testing.T) {
 	t.Logf("%d requests through node a during the failover, the rejoin and the drain, %d failed", ok+failed, failed)
 	if failed > 0 || ok < 100 {
 		t.Errorf("%d of %d requests failed; first errors: %v\nnode a log:\n%s", failed, ok+failed, errs, nodes[0].p.log)
+	}
+}
+
+// checkNodePorts calls the NodePort Service on every node's address.
+func checkNodePorts(t *testing.T, nodes []*fleetNode) {
+	t.Helper()
+	var port int32
+	if st := fetchStatus(context.Background(), "http://"+nodes[0].listen); st != nil {
+		for _, e := range st.Endpoints {
+			if e.Name == "np" && len(e.Ports) == 1 {
+				port = e.Ports[0].NodePort
+			}
+		}
+	}
+	if port == 0 {
+		t.Fatal("the NodePort Service has no node port")
+	}
+	for _, n := range nodes {
+		url := fmt.Sprintf("http://%s:%d/", n.addr, port)
+		if code, body, err := httpGet(url); err != nil || code != 200 || !strings.HasPrefix(body, "hello from web-") {
+			t.Errorf("NodePort on node %s (%s): %d %q %v", n.name, url, code, body, err)
+		}
 	}
 }
 

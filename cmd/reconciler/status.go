@@ -70,7 +70,15 @@ func printStatus(w io.Writer, st *executor.Status, src *gitsync.Status) {
 	if !st.EngineUp {
 		engine = "DOWN: " + st.EngineError
 	}
-	fmt.Fprintf(w, "Engine:          %s\nNode:            %s\n\n", engine, st.Node)
+	node := st.Node
+	if st.Cordoned {
+		node += " (cordoned: takes no new pods)"
+	}
+	fmt.Fprintf(w, "Engine:          %s\nNode:            %s\n", engine, node)
+	for _, h := range st.Handover {
+		fmt.Fprintf(w, "Handing over:    %s\n", h)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	defer tw.Flush()
 	fmt.Fprintln(tw, "NAMESPACE\tKIND\tNAME\tREADY\tSYNCED\tMESSAGE")
@@ -86,6 +94,13 @@ func printStatus(w io.Writer, st *executor.Status, src *gitsync.Status) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", wl.Namespace, wl.Kind, wl.Name, wl.Available, wl.Replicas,
 			synced, firstNonEmpty(wl.Failed, wl.Pinned, wl.Message))
+	}
+	for _, u := range st.Unplaced {
+		state := fmt.Sprintf("%d Pending", u.Pending)
+		if u.Pending == 0 {
+			state = fmt.Sprintf("%d NodeLost", u.NodeLost)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t-\t%s\t%s\n", u.Key.Namespace, u.Key.Kind, u.Key.Name, state, u.Reason)
 	}
 	for _, s := range st.Skipped {
 		parts := strings.SplitN(s.Object, "/", 3)
