@@ -23,9 +23,9 @@ type agreedSource struct {
 	inner executor.Source
 	// older loads a commit from the clone; nil for a directory source,
 	// which has no history.
-	older func(ctx context.Context, rev string) (*config.Desired, error)
-	fl    *fleet.Fleet
-	self  string
+	older   func(ctx context.Context, rev string) (*config.Desired, error)
+	members func() []fleet.Member
+	self    string
 	log   *slog.Logger
 
 	mu     sync.Mutex
@@ -81,7 +81,7 @@ func (a *agreedSource) Load(ctx context.Context) (*config.Desired, error) {
 // commit the other Ready members applied when they all applied the same.
 func (a *agreedSource) fleetView(rev string) (behind []string, applied string) {
 	same := true
-	for _, m := range a.fl.Members() {
+	for _, m := range a.members() {
 		if m.Name == a.self || m.Status != fleet.Ready {
 			continue
 		}

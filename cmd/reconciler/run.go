@@ -139,7 +139,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		peers = newPeerPoller(fl, f.node, func() { exec.Poke() }, log)
 		opt.Peers, opt.PublishIP = peers, f.nodeAddress
 	}
-	agreed := &agreedSource{inner: src, fl: fl, self: f.node, log: log}
+	agreed := &agreedSource{inner: src, members: fl.Members, self: f.node, log: log}
 	if repo != nil {
 		agreed.older = repo.LoadRevision
 	}
