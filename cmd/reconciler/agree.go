@@ -26,7 +26,7 @@ type agreedSource struct {
 	older   func(ctx context.Context, rev string) (*config.Desired, error)
 	members func() []fleet.Member
 	self    string
-	log   *slog.Logger
+	log     *slog.Logger
 
 	mu     sync.Mutex
 	latest string          // the newest revision fetched and validated

@@ -50,7 +50,9 @@ func TestAgreedSource(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := &agreedSource{inner: &fixedSource{rev: "c2"}, older: older, self: "a", log: slog.New(slog.DiscardHandler),
-				members: func() []fleet.Member { return append([]fleet.Member{member("a", fleet.Ready, "c2", "")}, tt.members...) }}
+				members: func() []fleet.Member {
+					return append([]fleet.Member{member("a", fleet.Ready, "c2", "")}, tt.members...)
+				}}
 			if tt.prev != "" {
 				a.agreed = &config.Desired{Revision: tt.prev}
 			}
