@@ -78,6 +78,9 @@ type Container struct {
 	Created      time.Time
 	StartedAt    time.Time
 	FinishedAt   time.Time
+	// OOMKilled is set when the kernel killed the container for exceeding
+	// its memory limit.
+	OOMKilled bool
 	// Ready, ReadySince and Unhealthy come from the executor's probes (the
 	// engine does not report them): Ready once the readiness probe passes
 	// (or, without one, once running); Unhealthy when the liveness or

@@ -52,6 +52,10 @@ type Runtime interface {
 	RevisionStore
 	// JobRecordStore keeps Job and CronJob records beside the pods.
 	JobRecordStore
+	// VolumeStore keeps emptyDir and PersistentVolume volumes.
+	VolumeStore
+	// PodIP returns the pod's address on the engine network.
+	PodIP(ctx context.Context, podID string) (string, error)
 }
 
 // PodSpec describes a pod to create. Labels holds the Kubernetes labels; the
@@ -70,9 +74,19 @@ type PodSpec struct {
 	// engine-assigned host ports.
 	Ports  []PortSpec
 	HostIP string
+	// Hostname is the pod's hostname (default Name); HostAliases are extra
+	// /etc/hosts entries (address → names).
+	Hostname    string
+	HostAliases []HostAlias
 	// DNS, when set, replaces the host's resolver configuration in the
 	// pod's /etc/resolv.conf (the cluster DNS of Services).
 	DNS *DNSConfig
+}
+
+// HostAlias is one /etc/hosts entry of a pod.
+type HostAlias struct {
+	IP        string
+	Hostnames []string
 }
 
 // DNSConfig is a pod's resolver configuration.

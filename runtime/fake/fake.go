@@ -41,6 +41,8 @@ type Runtime struct {
 	// jobs and crons are the Job and CronJob records (jobrecords.go).
 	jobs  map[string]runtime.JobRecord
 	crons map[string]runtime.CronJobRecord
+	// volumes are the named volumes (volumes.go).
+	volumes map[string]runtime.Volume
 }
 
 // New returns an empty engine holding the given images.

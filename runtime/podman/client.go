@@ -25,6 +25,11 @@ type Client struct {
 
 	mu   sync.Mutex
 	conn context.Context // carries the bindings connection; nil until connected
+
+	// oom remembers, per exited container ID, whether the kernel OOM-killed
+	// it (an exited container never changes; see markOOM).
+	oomMu sync.Mutex
+	oom   map[string]bool
 }
 
 // New returns a client for the API service at uri (e.g. DefaultURI). It does

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	spec "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/containers/podman/v4/pkg/bindings/containers"
 	"github.com/containers/podman/v4/pkg/specgen"
 
@@ -35,6 +37,8 @@ func (c *Client) CreateContainer(ctx context.Context, s runtime.ContainerSpec) (
 		gen.Env[e.Name] = e.Value
 	}
 	applyMounts(gen, s.Mounts)
+	applyResources(gen, s.Resources)
+	applySecurity(gen, s.Security)
 	grace := uint(s.Pod.GracePeriod / time.Second)
 	gen.StopTimeout = &grace
 	rep, err := containers.CreateWithSpec(cc, gen, nil)
@@ -72,4 +76,55 @@ func (c *Client) RemoveContainer(ctx context.Context, id string) error {
 	opts := new(containers.RemoveOptions).WithForce(true).WithTimeout(0)
 	_, err = containers.Remove(cc, id, opts)
 	return wrap(err, "remove container %s", short(id))
+}
+
+// cpuPeriod is the CFS period of CPU limits, in microseconds (the kubelet's).
+const cpuPeriod = 100000
+
+// applyResources turns a container's resources into cgroup settings as the
+// kubelet does: the memory limit is a hard limit (OOM kill beyond it), the
+// CPU limit a CFS quota per 100 ms period, and the CPU request the
+// container's share weight (1024 shares per CPU, at least 2).
+func applyResources(gen *specgen.SpecGenerator, r runtime.Resources) {
+	if r == (runtime.Resources{}) {
+		return
+	}
+	lr := &spec.LinuxResources{}
+	if r.MemoryLimit > 0 {
+		limit := r.MemoryLimit
+		lr.Memory = &spec.LinuxMemory{Limit: &limit}
+	}
+	cpu := &spec.LinuxCPU{}
+	if r.CPULimitMilli > 0 {
+		quota, period := r.CPULimitMilli*cpuPeriod/1000, uint64(cpuPeriod)
+		cpu.Quota, cpu.Period = &quota, &period
+	}
+	if req := r.CPURequestMilli; req > 0 {
+		shares := uint64(max(req*1024/1000, 2))
+		cpu.Shares = &shares
+	}
+	if cpu.Quota != nil || cpu.Shares != nil {
+		lr.CPU = cpu
+	}
+	gen.ResourceLimits = lr
+}
+
+// applySecurity sets the process identity and privileges of a container.
+func applySecurity(gen *specgen.SpecGenerator, s runtime.Security) {
+	switch {
+	case s.RunAsUser != nil && s.RunAsGroup != nil:
+		gen.User = strconv.FormatInt(*s.RunAsUser, 10) + ":" + strconv.FormatInt(*s.RunAsGroup, 10)
+	case s.RunAsUser != nil:
+		gen.User = strconv.FormatInt(*s.RunAsUser, 10) // group: the image's for that uid, else 0
+	case s.RunAsGroup != nil:
+		gen.User = "0:" + strconv.FormatInt(*s.RunAsGroup, 10)
+	}
+	for _, g := range s.SupplementalGroups {
+		gen.Groups = append(gen.Groups, strconv.FormatInt(g, 10))
+	}
+	gen.ReadOnlyFilesystem = s.ReadOnlyRootFS
+	gen.NoNewPrivileges = s.NoNewPrivileges
+	gen.Privileged = s.Privileged
+	gen.CapAdd = append(gen.CapAdd, s.CapAdd...)
+	gen.CapDrop = append(gen.CapDrop, s.CapDrop...)
 }

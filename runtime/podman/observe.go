@@ -29,7 +29,49 @@ func (c *Client) Observe(ctx context.Context, node string) (*runtime.Observed, e
 	if err != nil {
 		return nil, wrap(err, "list containers")
 	}
-	return assemble(plist, clist), nil
+	obs := assemble(plist, clist)
+	c.markOOM(ctx, obs)
+	return obs, nil
+}
+
+// markOOM sets OOMKilled on exited containers the kernel killed for their
+// memory limit. The list API does not say so; only containers that died of
+// SIGKILL (exit code 137) are inspected, once each.
+func (c *Client) markOOM(ctx context.Context, obs *runtime.Observed) {
+	cc, err := c.connected(ctx)
+	if err != nil {
+		return
+	}
+	c.oomMu.Lock()
+	defer c.oomMu.Unlock()
+	if c.oom == nil {
+		c.oom = map[string]bool{}
+	}
+	seen := map[string]bool{}
+	for i := range obs.Pods {
+		for j := range obs.Pods[i].Containers {
+			ct := &obs.Pods[i].Containers[j]
+			if ct.State != runtime.StateExited || ct.ExitCode != 137 {
+				continue
+			}
+			seen[ct.ID] = true
+			oom, ok := c.oom[ct.ID]
+			if !ok {
+				data, err := containers.Inspect(cc, ct.ID, nil)
+				if err != nil || data.State == nil {
+					continue
+				}
+				oom = data.State.OOMKilled
+				c.oom[ct.ID] = oom
+			}
+			ct.OOMKilled = oom
+		}
+	}
+	for id := range c.oom {
+		if !seen[id] {
+			delete(c.oom, id)
+		}
+	}
 }
 
 // assemble joins pods and containers into the observed model.

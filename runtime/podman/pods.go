@@ -31,6 +31,14 @@ func (c *Client) CreatePod(ctx context.Context, s runtime.PodSpec) (string, erro
 	gen := specgen.PodSpecGenerator{}
 	gen.Name = name
 	gen.Hostname = s.Name
+	if s.Hostname != "" {
+		gen.Hostname = s.Hostname
+	}
+	for _, a := range s.HostAliases {
+		for _, h := range a.Hostnames {
+			gen.HostAdd = append(gen.HostAdd, h+":"+a.IP)
+		}
+	}
 	gen.Labels = podLabels(s)
 	gen.InfraName = name + "_infra"
 	hostIP := s.HostIP

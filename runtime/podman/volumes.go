@@ -1,0 +1,129 @@
+package podman
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/containers/podman/v4/pkg/bindings/containers"
+	"github.com/containers/podman/v4/pkg/bindings/pods"
+	"github.com/containers/podman/v4/pkg/bindings/volumes"
+	"github.com/containers/podman/v4/pkg/domain/entities"
+
+	"github.com/reconciler/reconciler/runtime"
+)
+
+// tmpfsPage is the unit of the tmpfs nr_blocks option. Podman 4.3 refuses
+// the size option of a local volume (it takes it for a project quota), so a
+// memory-backed volume's size is given in pages.
+const tmpfsPage = 4096
+
+// EnsureVolume creates a managed named volume unless it exists. A tmpfs
+// volume is shared by every container that mounts it, as an emptyDir with
+// medium Memory is; a GID group-owns the volume root.
+func (c *Client) EnsureVolume(ctx context.Context, s runtime.VolumeSpec) (runtime.Volume, error) {
+	cc, err := c.connected(ctx)
+	if err != nil {
+		return runtime.Volume{}, err
+	}
+	if v, err := volumes.Inspect(cc, s.Name, nil); err == nil {
+		return volumeOf(v.Name, v.Mountpoint, v.Labels), nil
+	} else if !isNotFound(err) {
+		return runtime.Volume{}, wrap(err, "inspect volume %q", s.Name)
+	}
+	labels := map[string]string{
+		runtime.LabelManagedBy:  runtime.ManagedByValue,
+		runtime.LabelNode:       s.Node,
+		runtime.LabelNamespace:  s.Namespace,
+		runtime.LabelPod:        s.Pod,
+		runtime.LabelVolumeKind: s.Kind,
+		runtime.LabelVolumeName: s.Volume,
+	}
+	opts := map[string]string{}
+	var o string
+	if s.Tmpfs {
+		opts["type"], opts["device"] = "tmpfs", "tmpfs"
+		if s.SizeBytes > 0 {
+			o = "nr_blocks=" + strconv.FormatInt((s.SizeBytes+tmpfsPage-1)/tmpfsPage, 10)
+		}
+	}
+	if s.GID != nil {
+		if o != "" {
+			o += ","
+		}
+		o += "gid=" + strconv.FormatInt(*s.GID, 10)
+	}
+	if o != "" {
+		opts["o"] = o
+	}
+	v, err := volumes.Create(cc, entities.VolumeCreateOptions{Name: s.Name, Labels: labels, Options: opts, IgnoreIfExists: true}, nil)
+	if err != nil {
+		return runtime.Volume{}, wrap(err, "create volume %q", s.Name)
+	}
+	return volumeOf(v.Name, v.Mountpoint, v.Labels), nil
+}
+
+// RemoveVolume removes a volume; a missing one is not an error.
+func (c *Client) RemoveVolume(ctx context.Context, name string) error {
+	cc, err := c.connected(ctx)
+	if err != nil {
+		return err
+	}
+	err = volumes.Remove(cc, name, new(volumes.RemoveOptions).WithForce(true))
+	if err != nil && !isNotFound(err) {
+		return wrap(err, "remove volume %q", name)
+	}
+	return nil
+}
+
+// ListVolumes lists the node's managed volumes.
+func (c *Client) ListVolumes(ctx context.Context, node string) ([]runtime.Volume, error) {
+	cc, err := c.connected(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := volumes.List(cc, new(volumes.ListOptions).WithFilters(scopeFilters(node)))
+	if err != nil {
+		return nil, wrap(err, "list volumes")
+	}
+	out := make([]runtime.Volume, 0, len(list))
+	for _, v := range list {
+		out = append(out, volumeOf(v.Name, v.Mountpoint, v.Labels))
+	}
+	return out, nil
+}
+
+func volumeOf(name, mountpoint string, l map[string]string) runtime.Volume {
+	return runtime.Volume{
+		Name: name, Mountpoint: mountpoint,
+		Kind: l[runtime.LabelVolumeKind], Node: l[runtime.LabelNode],
+		Namespace: l[runtime.LabelNamespace], Pod: l[runtime.LabelPod], Volume: l[runtime.LabelVolumeName],
+	}
+}
+
+// PodIP returns the address of the pod on its engine network (that of its
+// infra container).
+func (c *Client) PodIP(ctx context.Context, podID string) (string, error) {
+	cc, err := c.connected(ctx)
+	if err != nil {
+		return "", err
+	}
+	p, err := pods.Inspect(cc, podID, nil)
+	if err != nil {
+		return "", wrap(err, "inspect pod %s", short(podID))
+	}
+	ic, err := containers.Inspect(cc, p.InfraContainerID, nil)
+	if err != nil {
+		return "", wrap(err, "inspect infra container of pod %s", short(podID))
+	}
+	if ns := ic.NetworkSettings; ns != nil {
+		for _, n := range ns.Networks {
+			if n != nil && n.IPAddress != "" {
+				return n.IPAddress, nil
+			}
+		}
+		if ns.IPAddress != "" {
+			return ns.IPAddress, nil
+		}
+	}
+	return "", nil
+}
