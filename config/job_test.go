@@ -138,12 +138,12 @@ func TestJobUnhonoured(t *testing.T) {
 	if got := d.Jobs[0].Unhonoured; len(got) != 1 || got[0] != "spec.completionMode: Indexed completion not run by this build yet" {
 		t.Errorf("unhonoured %q", got)
 	}
-	vol := strings.Replace(cronDoc("@daily", "", "Never"), "containers:", "volumes: [{name: v, emptyDir: {}}]\n          containers:", 1)
+	vol := strings.Replace(cronDoc("@daily", "", "Never"), "containers:", "imagePullSecrets: [{name: r}]\n          containers:", 1)
 	d, err = loadOne(t, vol)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := d.CronJobs[0].Unhonoured; len(got) != 1 || !strings.Contains(got[0], "spec.jobTemplate.spec.template.spec.volumes: volumes") {
+	if got := d.CronJobs[0].Unhonoured; len(got) != 1 || !strings.Contains(got[0], "spec.jobTemplate.spec.template.spec.imagePullSecrets: image pull secrets") {
 		t.Errorf("unhonoured %q", got)
 	}
 }

@@ -80,9 +80,9 @@ var containerRule = &rule{fields: map[string]*rule{
 	"imagePullPolicy": honoured, "workingDir": honoured,
 	"terminationMessagePath": honoured, "terminationMessagePolicy": honoured,
 	"env": {item: &rule{fields: map[string]*rule{
-		"name": honoured, "value": honoured, "valueFrom": pending(featureEnvFrom),
+		"name": honoured, "value": honoured, "valueFrom": envSourceRule,
 	}}},
-	"envFrom": pending(featureEnvFrom),
+	"envFrom": honoured,
 	"ports": {item: &rule{fields: map[string]*rule{
 		"name": honoured, "containerPort": honoured, "protocol": honoured,
 		"hostPort": pending(featureHostPorts), "hostIP": pending(featureHostPorts),
@@ -90,9 +90,11 @@ var containerRule = &rule{fields: map[string]*rule{
 	"livenessProbe":   probeRule,
 	"readinessProbe":  probeRule,
 	"startupProbe":    probeRule,
-	"volumeMounts":    pending(featureVolumes),
-	"resources":       pending(featureResources),
-	"securityContext": pending(featureSecurityContexts),
+	"volumeMounts": {item: &rule{fields: map[string]*rule{
+		"name": honoured, "mountPath": honoured, "readOnly": honoured, "subPath": honoured,
+	}}},
+	"resources":       resourcesRule,
+	"securityContext": containerSecurityRule,
 	"lifecycle":       pending(featureLifecycleHooks),
 	"stdin":           pending(featureStdin),
 	"stdinOnce":       pending(featureStdin),
@@ -107,16 +109,52 @@ var podSpecRule = &rule{fields: map[string]*rule{
 	"dnsPolicy":                     honoured,
 	"schedulerName":                 honoured,
 	"initContainers":                pending(featureInitContainers),
-	"volumes":                       pending(featureVolumes),
-	"securityContext":               pending(featureSecurityContexts),
-	"serviceAccountName":            pending(featureServiceAccounts),
-	"serviceAccount":                pending(featureServiceAccounts),
-	"automountServiceAccountToken":  pending(featureServiceAccounts),
+	"volumes":                       {item: volumeRule},
+	"securityContext":               podSecurityRule,
+	"serviceAccountName":            honoured,
+	"serviceAccount":                honoured,
+	"automountServiceAccountToken":  honoured,
+	"enableServiceLinks":            honoured,
+	"hostname":                      honoured,
+	"hostAliases":                   honoured,
+	"dnsConfig":                     honoured,
 	"nodeSelector":                  honoured,
 	"nodeName":                      honoured,
 	"affinity":                      {fields: map[string]*rule{"nodeAffinity": nodeAffinityRule}},
 	"tolerations":                   honoured,
 	"imagePullSecrets":              pending(featurePullSecrets),
+}}
+
+// envSourceRule is the allowlist of an env valueFrom: the downward API's
+// fields are checked when the pod is made (fieldPath values reconciler
+// cannot give are a CreateContainerConfigError naming them).
+var envSourceRule = &rule{fields: map[string]*rule{
+	"configMapKeyRef": honoured, "secretKeyRef": honoured, "fieldRef": honoured, "resourceFieldRef": honoured,
+}}
+
+// resourcesRule is the allowlist of a container's resources: cpu and
+// memory (other resources, such as ephemeral-storage or hugepages, are
+// validated by the quantity rules but not enforced; see README).
+var resourcesRule = &rule{fields: map[string]*rule{"requests": honoured, "limits": honoured}}
+
+// volumeRule is the allowlist of a pod volume: the sources reconciler
+// runs on a single host.
+var volumeRule = &rule{fields: map[string]*rule{
+	"name": honoured, "emptyDir": honoured, "hostPath": honoured, "configMap": honoured,
+	"secret": honoured, "persistentVolumeClaim": honoured,
+}}
+
+// containerSecurityRule and podSecurityRule are the security settings the
+// engine applies (no SELinux, seccomp, AppArmor or sysctl settings).
+var containerSecurityRule = &rule{fields: map[string]*rule{
+	"runAsUser": honoured, "runAsGroup": honoured, "runAsNonRoot": honoured,
+	"readOnlyRootFilesystem": honoured, "allowPrivilegeEscalation": honoured,
+	"privileged": honoured, "capabilities": honoured,
+}}
+
+var podSecurityRule = &rule{fields: map[string]*rule{
+	"runAsUser": honoured, "runAsGroup": honoured, "runAsNonRoot": honoured,
+	"fsGroup": honoured, "supplementalGroups": honoured, "fsGroupChangePolicy": honoured,
 }}
 
 // nodeAffinityRule is the part of node affinity placement runs: the

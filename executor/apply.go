@@ -151,9 +151,15 @@ func (e *Executor) applyOne(ctx context.Context, a planner.Action) error {
 	return fmt.Errorf("executor: unknown action %v", a.Type)
 }
 
-// createPod creates the pod and runs all its containers in spec order.
+// createPod creates the pod, its volumes and all its containers in spec
+// order. What the pod reads from the desired state (ConfigMaps, Secrets,
+// claims) is checked first: a missing reference leaves nothing behind and
+// holds the pod in CreateContainerConfigError.
 func (e *Executor) createPod(ctx context.Context, a planner.Action) error {
 	spec := e.podSpec(a.Workload, a.Pod)
+	if err := e.checkRefs(a.Workload); err != nil {
+		return err
+	}
 	id, err := e.rt.CreatePod(ctx, spec)
 	if err != nil {
 		return err
@@ -166,8 +172,40 @@ func (e *Executor) createPod(ctx context.Context, a planner.Action) error {
 	return nil
 }
 
-// runContainer makes sure the image is usable, then creates and starts one
-// run of the named container.
+// checkRefs resolves everything a workload's pods read from the desired
+// state without creating anything.
+func (e *Executor) checkRefs(wl *config.Workload) error {
+	t := &wl.Template
+	pod := podFacts{Namespace: wl.Key.Namespace, IP: func() (string, error) { return "", nil }}
+	for i := range t.Spec.Containers {
+		if _, err := containerEnv(&t.Spec.Containers[i], nil, pod, e.data); err != nil {
+			return configError(t.Spec.Containers[i].Name, err)
+		}
+	}
+	for i, v := range t.Spec.Volumes {
+		var err error
+		switch {
+		case v.ConfigMap != nil || v.Secret != nil:
+			_, _, err = volumeFiles(v, wl.Key.Namespace, e.data)
+		case v.PersistentVolumeClaim != nil:
+			_, err = e.data.claim(wl.Key.Namespace, v.PersistentVolumeClaim.ClaimName)
+			if err != nil {
+				return &ErrWaiting{Reason: ReasonPending, Err: fmt.Errorf("spec.volumes[%d]: %w", i, err)}
+			}
+		}
+		if err != nil {
+			return &ErrWaiting{Reason: ReasonCreateContainerConfigError, Err: fmt.Errorf("spec.volumes[%d] (%s): %w", i, v.Name, err)}
+		}
+	}
+	return nil
+}
+
+func configError(container string, err error) error {
+	return &ErrWaiting{Reason: ReasonCreateContainerConfigError, Err: fmt.Errorf("container %s: %w", container, err)}
+}
+
+// runContainer makes sure the image and the pod's volumes are usable, then
+// creates and starts one run of the named container.
 func (e *Executor) runContainer(ctx context.Context, podID string, pod runtime.PodSpec, wl *config.Workload, name string, restarts int) error {
 	c := findContainer(wl, name)
 	if c == nil {
@@ -177,14 +215,56 @@ func (e *Executor) runContainer(ctx context.Context, podID string, pod runtime.P
 		return err
 	}
 	e.pulls.forget(c.Image)
-	spec := containerSpec(podID, pod, c, restarts)
-	links := wl.Template.Spec.EnableServiceLinks == nil || *wl.Template.Spec.EnableServiceLinks
-	spec.Env = append(serviceEnv(e.svcViews, pod.Namespace, links), spec.Env...)
-	id, err := e.rt.CreateContainer(ctx, spec)
+	spec, err := e.containerSpec(ctx, podID, pod, wl, c, restarts)
 	if err != nil {
 		return err
 	}
+	id, err := e.rt.CreateContainer(ctx, spec)
+	if err != nil {
+		if errors.Is(err, runtime.ErrConfig) {
+			return configError(name, err)
+		}
+		return err
+	}
 	return e.rt.StartContainer(ctx, id)
+}
+
+// containerSpec builds one run of a container: its environment (Service
+// variables, envFrom, env with $(VAR) expanded), its command and args
+// expanded against that environment, its volumes, resources and security.
+func (e *Executor) containerSpec(ctx context.Context, podID string, pod runtime.PodSpec, wl *config.Workload, c *corev1.Container, restarts int) (runtime.ContainerSpec, error) {
+	t := &wl.Template
+	links := t.Spec.EnableServiceLinks == nil || *t.Spec.EnableServiceLinks
+	facts := podFacts{
+		Name: pod.Name, Namespace: pod.Namespace, Node: e.opt.Node, ServiceAccount: serviceAccount(&t.Spec),
+		Labels: t.Labels, Annotations: t.Annotations, HostIP: e.opt.PublishIP,
+		IP: func() (string, error) { return e.rt.PodIP(ctx, podID) },
+	}
+	env, err := containerEnv(c, serviceEnv(e.svcViews, pod.Namespace, links), facts, e.data)
+	if err != nil {
+		return runtime.ContainerSpec{}, configError(c.Name, err)
+	}
+	vols, err := e.podVolumes(ctx, pod, podID, &t.Spec, e.data)
+	if err != nil {
+		return runtime.ContainerSpec{}, configError(c.Name, err)
+	}
+	mounts, err := containerMounts(c, vols)
+	if err != nil {
+		return runtime.ContainerSpec{}, configError(c.Name, err)
+	}
+	lookup := newEnvList(env).lookup
+	s := runtime.ContainerSpec{
+		PodID: podID, Pod: pod, Name: c.Name, Image: c.Image, WorkingDir: c.WorkingDir,
+		RestartCount: restarts, Env: env, Mounts: mounts,
+		Resources: containerResources(c), Security: containerSecurity(&t.Spec, c),
+	}
+	for _, a := range c.Command {
+		s.Command = append(s.Command, Expand(a, lookup))
+	}
+	for _, a := range c.Args {
+		s.Args = append(s.Args, Expand(a, lookup))
+	}
+	return s, nil
 }
 
 func findContainer(wl *config.Workload, name string) *corev1.Container {
@@ -214,6 +294,10 @@ func (e *Executor) podSpec(wl *config.Workload, name string) runtime.PodSpec {
 		s.RestartPolicy = string(corev1.RestartPolicyAlways)
 	}
 	s.DNS = e.podDNS(&t.Spec, wl.Key.Namespace)
+	s.Hostname = t.Spec.Hostname
+	for _, a := range t.Spec.HostAliases {
+		s.HostAliases = append(s.HostAliases, runtime.HostAlias{IP: a.IP, Hostnames: a.Hostnames})
+	}
 	for _, c := range t.Spec.Containers {
 		for _, p := range c.Ports {
 			proto := string(p.Protocol)
@@ -222,17 +306,6 @@ func (e *Executor) podSpec(wl *config.Workload, name string) runtime.PodSpec {
 			}
 			s.Ports = append(s.Ports, runtime.PortSpec{ContainerPort: p.ContainerPort, Protocol: proto})
 		}
-	}
-	return s
-}
-
-func containerSpec(podID string, pod runtime.PodSpec, c *corev1.Container, restarts int) runtime.ContainerSpec {
-	s := runtime.ContainerSpec{
-		PodID: podID, Pod: pod, Name: c.Name, Image: c.Image,
-		Command: c.Command, Args: c.Args, WorkingDir: c.WorkingDir, RestartCount: restarts,
-	}
-	for _, ev := range c.Env {
-		s.Env = append(s.Env, runtime.EnvVar{Name: ev.Name, Value: ev.Value})
 	}
 	return s
 }

@@ -64,6 +64,19 @@ type Options struct {
 	// set before it is stopped (bounded by its grace period), so that the
 	// other nodes' proxies learn it is leaving (default 2 s with Peers).
 	PeerGrace time.Duration
+	// DataKey keys the digest of the ConfigMap and Secret data a template
+	// reads, which is part of its template hash (a label); the daemon keeps
+	// one per node in its state directory.
+	DataKey []byte
+	// VolumeDir holds pods' ConfigMap and Secret files, under a directory
+	// per node (default /run/reconciler/volumes: a tmpfs, so Secret values
+	// never reach a disk).
+	VolumeDir string
+	// HostPathAllow lists the host directories hostPath volumes may use
+	// (default none).
+	HostPathAllow []string
+	// AllowPrivileged lets pods run privileged containers.
+	AllowPrivileged bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Log receives structured logs (default slog.Default()).
@@ -85,6 +98,9 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.VolumeDir == "" {
+		o.VolumeDir = "/run/reconciler/volumes"
 	}
 	if o.Peers != nil && o.PeerGrace <= 0 {
 		o.PeerGrace = 2 * time.Second
@@ -111,7 +127,12 @@ type Executor struct {
 	wake   chan struct{}
 
 	// loop-owned state
-	desired    *config.Desired
+	desired *config.Desired
+	// data indexes desired's ConfigMaps, Secrets and claims; lastSweep is
+	// when left-over volumes were last looked for.
+	data       *podData
+	lastSweep  time.Time
+
 	lastLoad   time.Time
 	loadErr    string
 	retry      backoff.Backoff
@@ -255,6 +276,10 @@ func (e *Executor) Step(ctx context.Context) time.Duration {
 		return e.opt.Resync // nothing good to apply yet: touch nothing
 	}
 	e.rm.mark(obs)
+	if now.Sub(e.lastSweep) >= sweepInterval {
+		e.lastSweep = now
+		e.sweepVolumes(ctx, obs)
+	}
 	if err := e.loadJobRecords(ctx, obs); err != nil {
 		return e.engineFailed(now, err)
 	}
@@ -356,6 +381,7 @@ func (e *Executor) reload(ctx context.Context, now time.Time) {
 	}
 	e.loadErr = ""
 	changed := e.desired == nil || e.desired.Revision != d.Revision
+	d, e.data = e.bindData(d)
 	e.desired = d
 	e.setStatus(func(s *Status) {
 		// Publish the objects as soon as they are accepted: the pass that
@@ -427,6 +453,9 @@ func (e *Executor) watch(ctx context.Context) {
 }
 
 // runKinds are the kinds the loop acts on; Namespaces need no engine object.
+// sweepInterval is how often left-over emptyDirs and files are looked for.
+const sweepInterval = 30 * time.Second
+
 var runKinds = map[string]bool{"Service": true, "Pod": true, "Deployment": true, "ReplicationController": true, "Namespace": true,
 	"Job": true, "CronJob": true}
 

@@ -19,6 +19,11 @@ const (
 	ReasonErrImageNeverPull  = "ErrImageNeverPull"
 	ReasonContainerCreating  = "ContainerCreating"
 	ReasonCreateContainerErr = "CreateContainerError"
+	// ReasonCreateContainerConfigError holds a pod whose configuration
+	// (a ConfigMap, Secret or key it reads) is missing.
+	ReasonCreateContainerConfigError = "CreateContainerConfigError"
+	// ReasonPending holds a pod whose claim is not bound.
+	ReasonPending = "Pending"
 )
 
 // Image pull back-off: 10 s doubling to 5 min, as the kubelet's.

@@ -317,15 +317,50 @@ func protoOf(p corev1.ServicePort) string {
 // Kubernetes' search list for dnsPolicy ClusterFirst (the default), the
 // host's for Default.
 func (e *Executor) podDNS(spec *corev1.PodSpec, ns string) *runtime.DNSConfig {
-	if e.opt.Services == nil || spec.DNSPolicy == corev1.DNSDefault || spec.DNSPolicy == corev1.DNSNone {
-		return nil
+	var d *runtime.DNSConfig
+	if e.opt.Services != nil && spec.DNSPolicy != corev1.DNSDefault && spec.DNSPolicy != corev1.DNSNone {
+		d = &runtime.DNSConfig{
+			Servers: []string{e.opt.Services.DNSServer().String()},
+			Searches: []string{ns + ".svc." + svcnet.ClusterDomain, "svc." + svcnet.ClusterDomain,
+				svcnet.ClusterDomain},
+			Options: []string{"ndots:5"},
+		}
 	}
-	return &runtime.DNSConfig{
-		Servers: []string{e.opt.Services.DNSServer().String()},
-		Searches: []string{ns + ".svc." + svcnet.ClusterDomain, "svc." + svcnet.ClusterDomain,
-			svcnet.ClusterDomain},
-		Options: []string{"ndots:5"},
+	return withDNSConfig(d, spec)
+}
+
+// withDNSConfig applies a pod's dnsConfig as Kubernetes does: its
+// nameservers and searches are added to the policy's (with dnsPolicy None,
+// they are all there is), its options override the policy's by name.
+func withDNSConfig(d *runtime.DNSConfig, spec *corev1.PodSpec) *runtime.DNSConfig {
+	c := spec.DNSConfig
+	if spec.DNSPolicy == corev1.DNSNone {
+		d = &runtime.DNSConfig{}
 	}
+	if c == nil {
+		return d
+	}
+	if d == nil {
+		d = &runtime.DNSConfig{}
+	}
+	d.Servers = append(d.Servers, c.Nameservers...)
+	d.Searches = append(d.Searches, c.Searches...)
+	for _, o := range c.Options {
+		opt := o.Name
+		if o.Value != nil {
+			opt += ":" + *o.Value
+		}
+		replaced := false
+		for i, cur := range d.Options {
+			if name, _, _ := strings.Cut(cur, ":"); name == o.Name {
+				d.Options[i], replaced = opt, true
+			}
+		}
+		if !replaced {
+			d.Options = append(d.Options, opt)
+		}
+	}
+	return d
 }
 
 // drainThenRemove takes a pod out of the Services, waits for its in-flight
@@ -347,7 +382,10 @@ func (e *Executor) drainThenRemove(ctx context.Context, id string, grace time.Du
 		cancel()
 		grace = max(grace-time.Since(start), min(grace, time.Second))
 	}
-	return e.rt.RemovePod(ctx, id, grace)
+	if err := e.rt.RemovePod(ctx, id, grace); err != nil {
+		return err
+	}
+	return e.removePodVolumes(ctx, id)
 }
 
 // EndpointsStatus is a Service as the proxy serves it: its addresses and,

@@ -183,7 +183,8 @@ func (e *Executor) setWaiting(m map[string]string) {
 
 // waitingReason extracts the reason prefix of an ErrWaiting message.
 func waitingReason(msg string) string {
-	for _, r := range []string{ReasonErrImagePull, ReasonImagePullBackOff, ReasonErrImageNeverPull, ReasonContainerCreating} {
+	for _, r := range []string{ReasonErrImagePull, ReasonImagePullBackOff, ReasonErrImageNeverPull, ReasonContainerCreating,
+		ReasonCreateContainerConfigError, ReasonPending} {
 		if len(msg) >= len(r) && msg[:len(r)] == r {
 			return r
 		}

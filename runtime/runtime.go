@@ -11,6 +11,10 @@ import (
 // removing something already gone is not an error for the executor.
 var ErrNotFound = errors.New("not found")
 
+// ErrConfig is returned (wrapped) when a container cannot be created as
+// configured (e.g. runAsNonRoot with an image that runs as root).
+var ErrConfig = errors.New("container configuration error")
+
 // ErrImagePull is returned (wrapped) when an image cannot be pulled.
 var ErrImagePull = errors.New("image pull failed")
 

@@ -17,6 +17,8 @@ const (
 const (
 	// LabelVolumeKind is VolumeEmptyDir or VolumePersistent.
 	LabelVolumeKind = LabelPrefix + "volume-kind"
+	// LabelPodID is the engine ID of an emptyDir's pod.
+	LabelPodID = LabelPrefix + "pod-id"
 	// LabelVolumeName is the Kubernetes name: the pod's volume name for an
 	// emptyDir, the PersistentVolume's name for a persistent volume.
 	LabelVolumeName = LabelPrefix + "volume"
@@ -27,8 +29,9 @@ type VolumeSpec struct {
 	// Name is the engine name.
 	Name string
 	Kind string
-	// Node scopes the volume; Namespace and Pod name an emptyDir's pod.
-	Node, Namespace, Pod string
+	// Node scopes the volume; Namespace, Pod and PodID name an emptyDir's
+	// pod.
+	Node, Namespace, Pod, PodID string
 	// Volume is the Kubernetes volume (or PersistentVolume) name.
 	Volume string
 	// Tmpfs backs the volume with memory, limited to SizeBytes when set.
@@ -41,7 +44,7 @@ type VolumeSpec struct {
 
 // Volume is an observed managed volume.
 type Volume struct {
-	Name, Kind, Node, Namespace, Pod, Volume string
+	Name, Kind, Node, Namespace, Pod, PodID, Volume string
 	// Mountpoint is where the engine keeps the volume's data on the host.
 	Mountpoint string
 }

@@ -20,7 +20,7 @@ func (r *Runtime) EnsureVolume(_ context.Context, s runtime.VolumeSpec) (runtime
 	if v, ok := r.volumes[s.Name]; ok {
 		return v, nil
 	}
-	v := runtime.Volume{Name: s.Name, Kind: s.Kind, Node: s.Node, Namespace: s.Namespace, Pod: s.Pod,
+	v := runtime.Volume{Name: s.Name, Kind: s.Kind, Node: s.Node, Namespace: s.Namespace, Pod: s.Pod, PodID: s.PodID,
 		Volume: s.Volume, Mountpoint: "/fake/volumes/" + s.Name}
 	r.volumes[s.Name] = v
 	return v, nil

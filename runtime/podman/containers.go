@@ -2,12 +2,15 @@ package podman
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"strconv"
 	"time"
 
 	spec "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/containers/podman/v4/pkg/bindings/containers"
+	"github.com/containers/podman/v4/pkg/bindings/images"
 	"github.com/containers/podman/v4/pkg/specgen"
 
 	"github.com/reconciler/reconciler/runtime"
@@ -23,6 +26,9 @@ func (c *Client) CreateContainer(ctx context.Context, s runtime.ContainerSpec) (
 		return "", err
 	}
 	name := containerName(s.Pod.Namespace, s.Pod.Name, s.Pod.Node, s.Name, s.RestartCount)
+	if err := c.checkNonRoot(cc, s); err != nil {
+		return "", err
+	}
 	gen := specgen.NewSpecGenerator(s.Image, false)
 	gen.Name = name
 	gen.Pod = s.PodID
@@ -127,4 +133,34 @@ func applySecurity(gen *specgen.SpecGenerator, s runtime.Security) {
 	gen.Privileged = s.Privileged
 	gen.CapAdd = append(gen.CapAdd, s.CapAdd...)
 	gen.CapDrop = append(gen.CapDrop, s.CapDrop...)
+}
+
+// checkNonRoot enforces runAsNonRoot as the kubelet does: the container's
+// user (runAsUser, else the image's) must be a non-zero numeric uid.
+func (c *Client) checkNonRoot(cc context.Context, s runtime.ContainerSpec) error {
+	if !s.Security.RunAsNonRoot {
+		return nil
+	}
+	if u := s.Security.RunAsUser; u != nil {
+		if *u == 0 {
+			return fmt.Errorf("%w: container's runAsUser breaks non-root policy", runtime.ErrConfig)
+		}
+		return nil
+	}
+	img, err := images.GetImage(cc, s.Image, nil)
+	if err != nil {
+		return wrap(err, "inspect image %q", s.Image)
+	}
+	user := ""
+	if img.Config != nil {
+		user, _, _ = strings.Cut(img.Config.User, ":")
+	}
+	uid, err := strconv.ParseInt(user, 10, 64)
+	switch {
+	case user == "" || user == "root" || err == nil && uid == 0:
+		return fmt.Errorf("%w: container has runAsNonRoot and image will run as root", runtime.ErrConfig)
+	case err != nil:
+		return fmt.Errorf("%w: container has runAsNonRoot and image has non-numeric user (%s), cannot verify user is non-root", runtime.ErrConfig, user)
+	}
+	return nil
 }

@@ -35,6 +35,7 @@ func (c *Client) EnsureVolume(ctx context.Context, s runtime.VolumeSpec) (runtim
 		runtime.LabelNode:       s.Node,
 		runtime.LabelNamespace:  s.Namespace,
 		runtime.LabelPod:        s.Pod,
+		runtime.LabelPodID:      s.PodID,
 		runtime.LabelVolumeKind: s.Kind,
 		runtime.LabelVolumeName: s.Volume,
 	}
@@ -96,7 +97,7 @@ func volumeOf(name, mountpoint string, l map[string]string) runtime.Volume {
 	return runtime.Volume{
 		Name: name, Mountpoint: mountpoint,
 		Kind: l[runtime.LabelVolumeKind], Node: l[runtime.LabelNode],
-		Namespace: l[runtime.LabelNamespace], Pod: l[runtime.LabelPod], Volume: l[runtime.LabelVolumeName],
+		Namespace: l[runtime.LabelNamespace], Pod: l[runtime.LabelPod], PodID: l[runtime.LabelPodID], Volume: l[runtime.LabelVolumeName],
 	}
 }
 
