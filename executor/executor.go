@@ -130,8 +130,11 @@ type Executor struct {
 	desired *config.Desired
 	// data indexes desired's ConfigMaps, Secrets and claims; lastSweep is
 	// when left-over volumes were last looked for.
-	data       *podData
-	lastSweep  time.Time
+	data      *podData
+	lastSweep time.Time
+	// loaded is the source's last desired state, bound its copy for this
+	// node (bindData).
+	loaded, bound *config.Desired
 
 	lastLoad   time.Time
 	loadErr    string
@@ -381,7 +384,11 @@ func (e *Executor) reload(ctx context.Context, now time.Time) {
 	}
 	e.loadErr = ""
 	changed := e.desired == nil || e.desired.Revision != d.Revision
-	d, e.data = e.bindData(d)
+	if d != e.loaded { // a source may hand out the same state again
+		e.loaded = d
+		e.bound, e.data = e.bindData(d)
+	}
+	d = e.bound
 	e.desired = d
 	e.setStatus(func(s *Status) {
 		// Publish the objects as soon as they are accepted: the pass that
@@ -457,7 +464,8 @@ func (e *Executor) watch(ctx context.Context) {
 const sweepInterval = 30 * time.Second
 
 var runKinds = map[string]bool{"Service": true, "Pod": true, "Deployment": true, "ReplicationController": true, "Namespace": true,
-	"Job": true, "CronJob": true}
+	"Job": true, "CronJob": true, "ConfigMap": true, "Secret": true, "PersistentVolume": true,
+	"PersistentVolumeClaim": true, "ServiceAccount": true}
 
 // notRun lists the objects of kinds this build parses and validates but does
 // not run yet, so `run` says what it skipped and why.

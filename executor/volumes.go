@@ -85,7 +85,7 @@ func (e *Executor) emptyDir(ctx context.Context, pod runtime.PodSpec, podID stri
 	s := runtime.VolumeSpec{
 		Name: emptyDirName(pod, podID, v.Name), Kind: runtime.VolumeEmptyDir,
 		Node: pod.Node, Namespace: pod.Namespace, Pod: pod.Name, PodID: podID, Volume: v.Name,
-		Tmpfs: v.EmptyDir.Medium == corev1.StorageMediumMemory, GID: fsGroup,
+		Tmpfs: v.EmptyDir.Medium == corev1.StorageMediumMemory, GID: fsGroup, Mode: 0o777,
 	}
 	if s.Tmpfs && v.EmptyDir.SizeLimit != nil {
 		s.SizeBytes = v.EmptyDir.SizeLimit.Value()
@@ -295,7 +295,7 @@ func (e *Executor) claimSource(ctx context.Context, pod runtime.PodSpec, c *core
 	}
 	vol, err := e.rt.EnsureVolume(ctx, runtime.VolumeSpec{
 		Name: persistentName(pod.Node, pv.Name), Kind: runtime.VolumePersistent,
-		Node: pod.Node, Volume: pv.Name, GID: fsGroup,
+		Node: pod.Node, Volume: pv.Name, GID: fsGroup, Mode: 0o777,
 	})
 	if err != nil {
 		return volumeSource{}, err

@@ -40,6 +40,9 @@ type VolumeSpec struct {
 	// GID, when set, group-owns the volume's root directory (a pod's
 	// fsGroup), with the setgid bit so new files inherit the group.
 	GID *int64
+	// Mode is the permission of the volume's root directory when it is
+	// created (0: the engine's default).
+	Mode uint32
 }
 
 // Volume is an observed managed volume.

@@ -270,6 +270,9 @@ func exitedStatus(p *runtime.Pod, c *runtime.Container, now time.Time) string {
 		now.Before(c.FinishedAt.Add(planner.RestartDelay(c.RestartCount, c.FinishedAt.Sub(c.StartedAt)))) {
 		return "CrashLoopBackOff"
 	}
+	if c.OOMKilled {
+		return "OOMKilled"
+	}
 	if c.ExitCode == 0 {
 		return "Completed"
 	}

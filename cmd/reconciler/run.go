@@ -41,6 +41,7 @@ type runFlags struct {
 	tokenFile                                      string
 	serviceCIDR, serviceLoopback, nodeAddress      string
 	fleet                                          fleetFlags
+	pod                                            podFlags
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -79,6 +80,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.serviceLoopback, "service-loopback", "127.0.0.1", "host address every Service port is also served on (empty: none)")
 	fs.StringVar(&f.nodeAddress, "node-address", "", "address NodePorts listen on (default: all interfaces), and that other nodes and clients use to reach this node")
 	f.fleet.register(fs)
+	f.pod.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -114,6 +116,9 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	opt := executor.Options{Node: f.node, Resync: f.resync, Log: log, AutoRevert: f.autoRevert,
 		NoSelfHeal: !f.selfHeal, Observer: counters}
+	if err := f.pod.apply(&opt, f.git.StateDir); err != nil {
+		return err
+	}
 	if repo != nil {
 		opt.Reload = time.Millisecond // the repository keeps its own interval; Load is cheap in between
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -95,6 +96,12 @@ func printStatus(w io.Writer, st *executor.Status, src *gitsync.Status) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", wl.Namespace, wl.Kind, wl.Name, wl.Available, wl.Replicas,
 			synced, firstNonEmpty(wl.Failed, wl.Pinned, wl.Message))
 	}
+	for _, key := range sortedPodKeys(st.Pods) {
+		ws := st.Pods[key]
+		if ns, name, ok := strings.Cut(key, "/"); ok && ws.Message != "" {
+			fmt.Fprintf(tw, "%s\tpod\t%s\t-\t%s\t%s\n", ns, name, ws.Reason, ws.Message)
+		}
+	}
 	for _, u := range st.Unplaced {
 		state := fmt.Sprintf("%d Pending", u.Pending)
 		if u.Pending == 0 {
@@ -138,4 +145,13 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+func sortedPodKeys(m map[string]executor.PodStatus) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -152,7 +152,21 @@ func Cleanup(t testing.TB, rt runtime.Runtime, node string) {
 			t.Errorf("cleanup: delete the record of cronjob %s: %v", c.Name, err)
 		}
 	}
+	vols, err := rt.ListVolumes(ctx, node)
+	if err != nil {
+		t.Errorf("cleanup: list volumes of node %s: %v", node, err)
+	}
+	for _, v := range vols {
+		if err := rt.RemoveVolume(ctx, v.Name); err != nil {
+			t.Errorf("cleanup: remove volume %s: %v", v.Name, err)
+		}
+	}
+	_ = os.RemoveAll(filepath.Join(VolumeDir, node))
 }
+
+// VolumeDir is the default directory of pods' ConfigMap and Secret files
+// (the daemon's --volume-dir); each node has a directory in it.
+const VolumeDir = "/run/reconciler/volumes"
 
 // Service is a private `podman system service` on its own socket, sharing
 // the machine's storage; a test may stop and start it without disturbing

@@ -2,6 +2,8 @@ package podman
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strconv"
 
 	"github.com/containers/podman/v4/pkg/bindings/containers"
@@ -48,10 +50,10 @@ func (c *Client) EnsureVolume(ctx context.Context, s runtime.VolumeSpec) (runtim
 		}
 	}
 	if s.GID != nil {
-		if o != "" {
-			o += ","
-		}
-		o += "gid=" + strconv.FormatInt(*s.GID, 10)
+		o = joinOpt(o, "gid="+strconv.FormatInt(*s.GID, 10))
+	}
+	if s.Tmpfs && s.Mode != 0 {
+		o = joinOpt(o, "mode="+strconv.FormatUint(uint64(volumeMode(s)), 8))
 	}
 	if o != "" {
 		opts["o"] = o
@@ -60,7 +62,38 @@ func (c *Client) EnsureVolume(ctx context.Context, s runtime.VolumeSpec) (runtim
 	if err != nil {
 		return runtime.Volume{}, wrap(err, "create volume %q", s.Name)
 	}
+	if !s.Tmpfs && s.Mode != 0 {
+		// The local driver takes no mode: set it on the host directory
+		// (the engine is local: its API is a unix socket).
+		if err := os.Chmod(v.Mountpoint, goMode(volumeMode(s))); err != nil {
+			return runtime.Volume{}, fmt.Errorf("podman: volume %q: %w", s.Name, err)
+		}
+	}
 	return volumeOf(v.Name, v.Mountpoint, v.Labels), nil
+}
+
+// volumeMode is the volume root's mode: with a group owner, setgid too, so
+// files created in it belong to the group (as the kubelet does for fsGroup).
+func volumeMode(s runtime.VolumeSpec) uint32 {
+	if s.GID != nil {
+		return s.Mode | 0o2000
+	}
+	return s.Mode
+}
+
+func goMode(m uint32) os.FileMode {
+	mode := os.FileMode(m & 0o777)
+	if m&0o2000 != 0 {
+		mode |= os.ModeSetgid
+	}
+	return mode
+}
+
+func joinOpt(o, opt string) string {
+	if o == "" {
+		return opt
+	}
+	return o + "," + opt
 }
 
 // RemoveVolume removes a volume; a missing one is not an error.
