@@ -183,7 +183,11 @@ func (e *Executor) bindData(src *config.Desired) (*config.Desired, *podData) {
 		wl := &d.Workloads[i]
 		spec := &wl.Template.Spec
 		wl.TemplateHash = withDataHash(wl.TemplateHash, dataDigest(e.opt.DataKey, spec, wl.Key.Namespace, data))
-		if reason := e.refusal(spec, "spec.template.spec"); reason != "" {
+		path := "spec.template.spec"
+		if wl.Key.Kind == "Pod" {
+			path = "spec"
+		}
+		if reason := e.refusal(spec, path); reason != "" {
 			wl.Unhonoured = append(append([]string(nil), wl.Unhonoured...), reason)
 		}
 	}

@@ -254,7 +254,11 @@ func (e *Executor) workloadStatuses(plan planner.Result, pinned map[string]strin
 		k := w.Key.String()
 		rs, ok := byKey[k]
 		if !ok {
-			rs = planner.RolloutStatus{Replicas: w.Replicas, Message: "not run by this build"}
+			msg := "not run by this build"
+			if len(w.Unhonoured) > 0 {
+				msg = "not run: " + w.Unhonoured[0]
+			}
+			rs = planner.RolloutStatus{Replicas: w.Replicas, Message: msg}
 		}
 		ws := WorkloadStatus{Namespace: w.Key.Namespace, Kind: w.Key.Kind, Name: w.Key.Name,
 			TemplateHash: w.TemplateHash, RolloutStatus: rs, Pinned: pinned[k]}

@@ -276,6 +276,10 @@ func hostPathSource(h *corev1.HostPathVolumeSource) (volumeSource, error) {
 	return volumeSource{hostPath: p}, nil
 }
 
+// VolumeDriver is the CSI driver name of PersistentVolumes that the node
+// backs with an engine named volume (spec.csi.driver).
+const VolumeDriver = "volume.reconciler.dev"
+
 // persistentName is the engine name of the named volume behind a
 // PersistentVolume on this node.
 func persistentName(node, pv string) string { return "pv_" + node + "_" + pv }
@@ -285,11 +289,20 @@ func (e *Executor) claimSource(ctx context.Context, pod runtime.PodSpec, c *core
 	if err != nil {
 		return volumeSource{}, err
 	}
-	if h := pv.Spec.HostPath; h != nil {
-		if !e.hostPathAllowed(h.Path) {
-			return volumeSource{}, fmt.Errorf("persistentvolume %q: hostPath %q is not under a directory allowed by --host-path-allow (%s)", pv.Name, h.Path, e.allowedList())
+	hostDir := ""
+	switch {
+	case pv.Spec.HostPath != nil:
+		hostDir = pv.Spec.HostPath.Path
+	case pv.Spec.Local != nil:
+		hostDir = pv.Spec.Local.Path
+	case pv.Spec.CSI == nil || pv.Spec.CSI.Driver != VolumeDriver:
+		return volumeSource{}, fmt.Errorf("persistentvolume %q: only hostPath, local and csi driver %s volumes can be mounted", pv.Name, VolumeDriver)
+	}
+	if hostDir != "" {
+		if !e.hostPathAllowed(hostDir) {
+			return volumeSource{}, fmt.Errorf("persistentvolume %q: %q is not under a directory allowed by --host-path-allow (%s)", pv.Name, hostDir, e.allowedList())
 		}
-		src, err := hostPathSource(h)
+		src, err := hostPathSource(&corev1.HostPathVolumeSource{Path: hostDir})
 		src.readOnly = c.ReadOnly
 		return src, err
 	}

@@ -121,7 +121,15 @@ func (c *Client) ListVolumes(ctx context.Context, node string) ([]runtime.Volume
 	}
 	out := make([]runtime.Volume, 0, len(list))
 	for _, v := range list {
-		out = append(out, volumeOf(v.Name, v.Mountpoint, v.Labels))
+		// The engine ORs label filters of volumes: check each label here.
+		// Only emptyDir and persistent volumes are listed (records are
+		// volumes too).
+		vol := volumeOf(v.Name, v.Mountpoint, v.Labels)
+		if v.Labels[runtime.LabelManagedBy] != runtime.ManagedByValue || node != "" && vol.Node != node ||
+			vol.Kind != runtime.VolumeEmptyDir && vol.Kind != runtime.VolumePersistent {
+			continue
+		}
+		out = append(out, vol)
 	}
 	return out, nil
 }
