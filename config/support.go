@@ -87,9 +87,9 @@ var containerRule = &rule{fields: map[string]*rule{
 		"name": honoured, "containerPort": honoured, "protocol": honoured,
 		"hostPort": pending(featureHostPorts), "hostIP": pending(featureHostPorts),
 	}}},
-	"livenessProbe":   probeRule,
-	"readinessProbe":  probeRule,
-	"startupProbe":    probeRule,
+	"livenessProbe":  probeRule,
+	"readinessProbe": probeRule,
+	"startupProbe":   probeRule,
 	"volumeMounts": {item: &rule{fields: map[string]*rule{
 		"name": honoured, "mountPath": honoured, "readOnly": honoured, "subPath": honoured,
 	}}},

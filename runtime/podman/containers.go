@@ -3,8 +3,8 @@ package podman
 import (
 	"context"
 	"fmt"
-	"strings"
 	"strconv"
+	"strings"
 	"time"
 
 	spec "github.com/opencontainers/runtime-spec/specs-go"
