@@ -30,6 +30,9 @@ type Client struct {
 	// it (an exited container never changes; see markOOM).
 	oomMu sync.Mutex
 	oom   map[string]bool
+	// limited maps created memory-limited containers to their pod until
+	// they start (oom.go).
+	limited map[string]string
 }
 
 // New returns a client for the API service at uri (e.g. DefaultURI). It does

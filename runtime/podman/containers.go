@@ -51,6 +51,9 @@ func (c *Client) CreateContainer(ctx context.Context, s runtime.ContainerSpec) (
 	if err != nil {
 		return "", wrap(err, "create container %q", name)
 	}
+	if s.Resources.MemoryLimit > 0 {
+		c.noteMemoryLimit(rep.ID, s.PodID)
+	}
 	return rep.ID, nil
 }
 
@@ -60,6 +63,7 @@ func (c *Client) StartContainer(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	c.prepareStart(cc, id)
 	return wrap(containers.Start(cc, id, nil), "start container %s", short(id))
 }
 
@@ -81,6 +85,9 @@ func (c *Client) RemoveContainer(ctx context.Context, id string) error {
 	}
 	opts := new(containers.RemoveOptions).WithForce(true).WithTimeout(0)
 	_, err = containers.Remove(cc, id, opts)
+	if err == nil || isNotFound(err) {
+		forgetOOM(id)
+	}
 	return wrap(err, "remove container %s", short(id))
 }
 

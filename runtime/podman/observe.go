@@ -64,6 +64,8 @@ func (c *Client) markOOM(ctx context.Context, obs *runtime.Observed) {
 				oom = data.State.OOMKilled
 				c.oom[ct.ID] = oom
 			}
+			// The watch's marker may appear after the first look.
+			oom = oom || oomKilled(ct.ID)
 			ct.OOMKilled = oom
 		}
 	}

@@ -75,12 +75,21 @@ func (c *Client) RemovePod(ctx context.Context, id string, grace time.Duration) 
 	if err != nil {
 		return err
 	}
+	var ctrs []string // to forget their OOM markers (oom.go)
+	if p, err := pods.Inspect(cc, id, nil); err == nil {
+		for _, c := range p.Containers {
+			ctrs = append(ctrs, c.ID)
+		}
+	}
 	secs := int(grace / time.Second)
 	if _, err := pods.Stop(cc, id, new(pods.StopOptions).WithTimeout(secs)); err != nil && !isNotFound(err) {
 		return wrap(err, "stop pod %s", short(id))
 	}
 	if _, err := pods.Remove(cc, id, new(pods.RemoveOptions).WithForce(true)); err != nil {
 		return wrap(err, "remove pod %s", short(id))
+	}
+	for _, ctr := range ctrs {
+		forgetOOM(ctr)
 	}
 	return nil
 }
