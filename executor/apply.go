@@ -295,6 +295,7 @@ func (e *Executor) podSpec(wl *config.Workload, name string) runtime.PodSpec {
 	}
 	s.DNS = e.podDNS(&t.Spec, wl.Key.Namespace)
 	s.Hostname = t.Spec.Hostname
+	s.ServiceAccount = serviceAccount(&t.Spec)
 	for _, a := range t.Spec.HostAliases {
 		s.HostAliases = append(s.HostAliases, runtime.HostAlias{IP: a.IP, Hostnames: a.Hostnames})
 	}

@@ -34,6 +34,9 @@ const (
 	// LabelUserLabels lists, comma-separated, which of the pod's labels are
 	// the Kubernetes labels of the pod (the others are the reconciler's).
 	LabelUserLabels = LabelPrefix + "user-labels"
+	// LabelServiceAccount records the pod's serviceAccountName (no token
+	// is mounted).
+	LabelServiceAccount = LabelPrefix + "service-account"
 	// LabelContainer is the Kubernetes container name (containers only).
 	LabelContainer = LabelPrefix + "container"
 	// LabelRestartCount counts restarts of that container in its pod; each

@@ -39,6 +39,8 @@ type Pod struct {
 	Labels map[string]string
 	// RestartPolicy is Always, OnFailure or Never.
 	RestartPolicy string
+	// ServiceAccount is the pod's serviceAccountName as recorded.
+	ServiceAccount string
 	// GracePeriod is how long containers get between SIGTERM and SIGKILL.
 	GracePeriod time.Duration
 	Created     time.Time

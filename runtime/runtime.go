@@ -78,6 +78,8 @@ type PodSpec struct {
 	// engine-assigned host ports.
 	Ports  []PortSpec
 	HostIP string
+	// ServiceAccount is the pod's serviceAccountName, recorded only.
+	ServiceAccount string
 	// Hostname is the pod's hostname (default Name); HostAliases are extra
 	// /etc/hosts entries (address → names).
 	Hostname    string

@@ -46,6 +46,12 @@ spec:
     metadata: {labels: {app: configured, tier: backend}}
     spec:
       terminationGracePeriodSeconds: 1
+      serviceAccountName: robot
+      hostname: configured-host
+      hostAliases: [{ip: 10.1.2.3, hostnames: [db.internal, cache.internal]}]
+      dnsConfig:
+        searches: [example.internal]
+        options: [{name: ndots, value: "2"}, {name: timeout, value: "3"}]
       containers:
       - name: main
         image: ` + toolbox + `
@@ -238,6 +244,21 @@ func TestPodConfiguration(t *testing.T) {
 		t.Errorf("secret file = %q", got)
 	}
 	assertNoSecret(t, first, "s3cr3t-value", d.log.String())
+	if first.ServiceAccount != "robot" {
+		t.Errorf("service account recorded as %q", first.ServiceAccount)
+	}
+	if h := podExec(t, rt, sc.Node, first.Name, "main", "hostname"); h != "configured-host\n" {
+		t.Errorf("hostname = %q", h)
+	}
+	if hosts := podExec(t, rt, sc.Node, first.Name, "main", "cat", "/etc/hosts"); !strings.Contains(hosts, "10.1.2.3") ||
+		!strings.Contains(hosts, "db.internal") || !strings.Contains(hosts, "cache.internal") {
+		t.Errorf("hostAliases missing from /etc/hosts:\n%s", hosts)
+	}
+	resolv := podExec(t, rt, sc.Node, first.Name, "main", "cat", "/etc/resolv.conf")
+	if !strings.Contains(resolv, "example.internal") || !strings.Contains(resolv, "ndots:2") ||
+		!strings.Contains(resolv, "timeout:3") || strings.Contains(resolv, "ndots:5") {
+		t.Errorf("dnsConfig not applied to /etc/resolv.conf:\n%s", resolv)
+	}
 
 	// The pod with a missing ConfigMap waits, and says why.
 	waitStatus(t, bin, listen, "the broken pod to wait in CreateContainerConfigError", d.log, func(s string) bool {

@@ -148,7 +148,7 @@ func (r *Runtime) CreatePod(_ context.Context, s runtime.PodSpec) (string, error
 	r.seq++
 	id := fmt.Sprintf("pod%d", r.seq)
 	p := &runtime.Pod{ID: id, Namespace: s.Namespace, Name: s.Name, Node: s.Node, Owner: s.Owner,
-		TemplateHash: s.TemplateHash, Revision: s.Revision, Labels: s.Labels, RestartPolicy: s.RestartPolicy,
+		TemplateHash: s.TemplateHash, Revision: s.Revision, Labels: s.Labels, RestartPolicy: s.RestartPolicy, ServiceAccount: s.ServiceAccount,
 		GracePeriod: s.GracePeriod, Created: r.Now()}
 	for i, port := range s.Ports {
 		p.Ports = append(p.Ports, runtime.PortBinding{ContainerPort: port.ContainerPort, Protocol: port.Protocol,

@@ -36,6 +36,9 @@ func podLabels(s runtime.PodSpec) map[string]string {
 	l[runtime.LabelUserLabels] = strings.Join(keys, ",")
 	l[runtime.LabelGracePeriod] = strconv.FormatInt(int64(s.GracePeriod/time.Second), 10)
 	l[runtime.LabelRestartPolicy] = s.RestartPolicy
+	if s.ServiceAccount != "" {
+		l[runtime.LabelServiceAccount] = s.ServiceAccount
+	}
 	return l
 }
 
@@ -67,16 +70,17 @@ func scopeFilters(node string) map[string][]string {
 // podFromLabels rebuilds an observed pod's identity from its labels.
 func podFromLabels(id string, created time.Time, l map[string]string) runtime.Pod {
 	p := runtime.Pod{
-		ID:            id,
-		Namespace:     l[runtime.LabelNamespace],
-		Name:          l[runtime.LabelPod],
-		Node:          l[runtime.LabelNode],
-		Owner:         runtime.Owner{Kind: l[runtime.LabelOwnerKind], Name: l[runtime.LabelOwnerName]},
-		TemplateHash:  l[runtime.LabelTemplateHash],
-		Revision:      l[runtime.LabelRevision],
-		RestartPolicy: l[runtime.LabelRestartPolicy],
-		Created:       created,
-		Labels:        map[string]string{},
+		ID:             id,
+		Namespace:      l[runtime.LabelNamespace],
+		Name:           l[runtime.LabelPod],
+		Node:           l[runtime.LabelNode],
+		Owner:          runtime.Owner{Kind: l[runtime.LabelOwnerKind], Name: l[runtime.LabelOwnerName]},
+		TemplateHash:   l[runtime.LabelTemplateHash],
+		Revision:       l[runtime.LabelRevision],
+		RestartPolicy:  l[runtime.LabelRestartPolicy],
+		ServiceAccount: l[runtime.LabelServiceAccount],
+		Created:        created,
+		Labels:         map[string]string{},
 	}
 	if s, err := strconv.ParseInt(l[runtime.LabelGracePeriod], 10, 64); err == nil && s >= 0 {
 		p.GracePeriod = time.Duration(s) * time.Second
