@@ -277,12 +277,55 @@ spec:
   nodeSelector: {zone: elsewhere}
   containers:
   - {name: hello, image: "localhost/reconciler-hello:v1"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: too-large, namespace: %[1]s}
+spec:
+  containers:
+  - {name: hello, image: "localhost/reconciler-hello:v1", resources: {requests: {memory: 100Ti}}}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: data-%[1]s}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  csi: {driver: volume.reconciler.dev, volumeHandle: data}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: %[1]s}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: stateful, namespace: %[1]s}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: stateful}}
+  template:
+    metadata: {labels: {app: stateful}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: In, values: [z0, z2]}]}]
+      volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]
+      containers:
+      - name: hello
+        image: "localhost/reconciler-hello:v1"
+        volumeMounts: [{name: data, mountPath: /data}]
 `
 
 // TestFleetPlacement places replicas over three nodes: spread 2/2/2, all
 // on the one node a nodeSelector matches, Pending with the scheduler's
-// message where nothing matches; then a node dies and its replicas start
-// on the others.
+// message where nothing matches or nothing is large enough; then a node
+// dies and its replicas start on the others, except the one that uses a
+// claim, which stays NodeLost.
 func TestFleetPlacement(t *testing.T) {
 	t.Parallel()
 	rt, sc := testenv.Integration(t)
@@ -295,14 +338,21 @@ func TestFleetPlacement(t *testing.T) {
 	writeAtomic(t, filepath.Join(src, "apps.yaml"), fmt.Sprintf(fleetManifests, sc.Namespace))
 	key := writeKey(t, dir, "fleet.key")
 	nodes := startFleet(t, bin, src, key, sc.Node[len("test-"):], "127.0.0.6", "127.0.0.7", "127.0.0.8")
-	waitPods(t, rt, nodes[0].name, map[string]int{"web": 2}, nodes[0].p.log)
+	waitPods(t, rt, nodes[0].name, map[string]int{"web": 2, "stateful": 1}, nodes[0].p.log)
 	waitPods(t, rt, nodes[1].name, map[string]int{"web": 2, "zoned": 2}, nodes[1].p.log)
-	waitPods(t, rt, nodes[2].name, map[string]int{"web": 2}, nodes[2].p.log)
-	want := "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."
+	waitPods(t, rt, nodes[2].name, map[string]int{"web": 2, "stateful": 1}, nodes[2].p.log)
+	want := map[string]string{
+		"nowhere":   "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
+		"too-large": "0/3 nodes are available: 3 Insufficient memory.",
+	}
 	for _, n := range nodes {
 		st := fetchStatus(context.Background(), "http://"+n.listen)
-		if st == nil || len(st.Unplaced) != 1 || st.Unplaced[0].Key.Name != "nowhere" || st.Unplaced[0].Reason != want {
-			t.Errorf("%s: unplaced %+v, want the Pod nowhere: %s", n.name, st.Unplaced, want)
+		ok := st != nil && len(st.Unplaced) == len(want)
+		for _, u := range st.Unplaced {
+			ok = ok && u.Pending == 1 && want[u.Key.Name] == u.Reason
+		}
+		if !ok {
+			t.Errorf("%s: unplaced %+v, want Pending: %v", n.name, st.Unplaced, want)
 		}
 	}
 	var names []string
@@ -328,9 +378,20 @@ func TestFleetPlacement(t *testing.T) {
 	nodes[2].p.signal(t, syscall.SIGKILL)
 	testenv.Cleanup(t, rt, nodes[2].name)
 	lost := time.Now()
-	waitPods(t, rt, nodes[0].name, map[string]int{"web": 3}, nodes[0].p.log)
+	waitPods(t, rt, nodes[0].name, map[string]int{"web": 3, "stateful": 1}, nodes[0].p.log)
 	waitPods(t, rt, nodes[1].name, map[string]int{"web": 3, "zoned": 2}, nodes[1].p.log)
 	t.Logf("replicas of the lost node run on the others %v after it died", time.Since(lost).Round(time.Millisecond))
+	// The replica that uses a claim is not moved: two copies of a stateful
+	// pod would corrupt its data.
+	waitFor(t, 30*time.Second, "the stateful replica of the lost node to show NodeLost", nodes[0].p.log, func() bool {
+		st := fetchStatus(context.Background(), "http://"+nodes[0].listen)
+		return st != nil && slices.ContainsFunc(st.Unplaced, func(u planner.Unplaced) bool {
+			return u.Key.Name == "stateful" && u.NodeLost == 1
+		})
+	})
+	if n := len(podsByOwner(t, rt, nodes[0].name)["stateful"]); n != 1 {
+		t.Errorf("node a runs %d stateful replicas after the loss, want 1", n)
+	}
 	waitEndpoints(t, nodes[0].listen, "web", 6, nodes[0].p.log)
 	waitMetric(t, nodes[0].listen, regexp.MustCompile(`reconciler_fleet_nodes_lost_total [1-9]`))
 	waitMetric(t, nodes[0].listen, regexp.MustCompile(`reconciler_fleet_placement_changes_total [1-9]`))
@@ -342,16 +403,16 @@ func TestFleetPlacement(t *testing.T) {
 	c := nodes[2]
 	c.p = startDaemon(t, bin, src, c.name, c.listen, c.args...)
 	min := minAvailable(t, nodes, "web", 6)
-	waitPods(t, rt, c.name, map[string]int{"web": 2}, c.p.log)
-	waitPods(t, rt, nodes[0].name, map[string]int{"web": 2}, nodes[0].p.log)
+	waitPods(t, rt, c.name, map[string]int{"web": 2, "stateful": 1}, c.p.log)
+	waitPods(t, rt, nodes[0].name, map[string]int{"web": 2, "stateful": 1}, nodes[0].p.log)
 	waitPods(t, rt, nodes[1].name, map[string]int{"web": 2, "zoned": 2}, nodes[1].p.log)
 	if low := min(); low < 6 {
 		t.Errorf("available web pods fell to %d during the rejoin, want never below 6 (maxUnavailable 25%% of 6 is 1, handover keeps all)", low)
 	}
 	drainNode(t, bin, nodes, key, sc.Namespace)
-	waitPods(t, rt, nodes[0].name, map[string]int{"web": 2}, nodes[0].p.log)
+	waitPods(t, rt, nodes[0].name, map[string]int{"web": 2, "stateful": 1}, nodes[0].p.log)
 	waitPods(t, rt, nodes[1].name, map[string]int{"web": 2, "zoned": 2}, nodes[1].p.log)
-	waitPods(t, rt, nodes[2].name, map[string]int{"web": 2}, nodes[2].p.log)
+	waitPods(t, rt, nodes[2].name, map[string]int{"web": 2, "stateful": 1}, nodes[2].p.log)
 	ok, failed, errs := ld.stop()
 	t.Logf("%d requests through node a during the failover, the rejoin and the drain, %d failed", ok+failed, failed)
 	if failed > 0 || ok < 100 {
@@ -397,8 +458,8 @@ func drainNode(t *testing.T, bin string, nodes []*fleetNode, key, ns string) {
 	if pods := podsByOwner(t, rt, b.name); len(pods) != 0 {
 		t.Errorf("node b still runs %v after the drain", pods)
 	}
-	waitPods(t, rt, a.name, map[string]int{"web": 3}, a.p.log)
-	waitPods(t, rt, c.name, map[string]int{"web": 3}, c.p.log)
+	waitPods(t, rt, a.name, map[string]int{"web": 3, "stateful": 1}, a.p.log)
+	waitPods(t, rt, c.name, map[string]int{"web": 3, "stateful": 1}, c.p.log)
 	want := "0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) didn't match Pod's node affinity/selector."
 	st := fetchStatus(context.Background(), "http://"+a.listen)
 	if st == nil || !slices.ContainsFunc(st.Unplaced, func(u planner.Unplaced) bool { return u.Key.Name == "zoned" && u.Pending == 2 && u.Reason == want }) {
