@@ -130,8 +130,9 @@ type Executor struct {
 	desired *config.Desired
 	// data indexes desired's ConfigMaps, Secrets and claims; lastSweep is
 	// when left-over volumes were last looked for.
-	data      *podData
-	lastSweep time.Time
+	data           *podData
+	lastSweep      time.Time
+	lastEvictCheck time.Time
 	// loaded is the source's last desired state, bound its copy for this
 	// node (bindData).
 	loaded, bound *config.Desired
@@ -300,6 +301,7 @@ func (e *Executor) Step(ctx context.Context) time.Duration {
 	}
 	tmpls := e.templates(planned, revs)
 	e.syncProbes(obs, tmpls)
+	e.evictOverLimit(ctx, obs, tmpls, now)
 	e.markReadiness(obs)
 	e.syncServices(ctx, obs, tmpls)
 	full := planner.Plan(planned, obs, now)

@@ -72,6 +72,23 @@ spec:
 ---
 apiVersion: apps/v1
 kind: Deployment
+metadata: {name: filler, namespace: %[1]s}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: filler}}
+  template:
+    metadata: {labels: {app: filler}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      volumes: [{name: cache, emptyDir: {sizeLimit: 256Ki}}]
+      containers:
+      - name: main
+        image: ` + toolbox + `
+        args: [append-loop, /cache/log, "%[2]s", 5ms]
+        volumeMounts: [{name: cache, mountPath: /cache}]
+---
+apiVersion: apps/v1
+kind: Deployment
 metadata: {name: kv, namespace: %[1]s}
 spec:
   replicas: 1
@@ -162,10 +179,11 @@ func TestPodPatterns(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	writeAtomic(t, filepath.Join(dir, "ns.yaml"), fmt.Sprintf(namespaceDoc, sc.Namespace))
-	writeAtomic(t, filepath.Join(dir, "patterns.yaml"), fmt.Sprintf(patternPods, sc.Namespace))
+	line := strings.Repeat("x", 1000)
+	writeAtomic(t, filepath.Join(dir, "patterns.yaml"), fmt.Sprintf(patternPods, sc.Namespace, line))
 	listen := freePort(t)
 	d := startDaemon(t, bin, dir, sc.Node, listen)
-	pods := waitRunning(t, rt, sc.Node, map[string]int{"pod-with-sidecar": 1, "pod-with-adapter": 1, "pod-with-ambassador": 1, "kv": 1}, d.log)
+	pods := waitRunning(t, rt, sc.Node, map[string]int{"pod-with-sidecar": 1, "pod-with-adapter": 1, "pod-with-ambassador": 1, "kv": 1, "filler": 1}, d.log)
 
 	// Sidecar: what the app appends, the sidecar serves.
 	sidecar := pods["pod-with-sidecar"][0]
@@ -211,16 +229,34 @@ func TestPodPatterns(t *testing.T) {
 		t.Errorf("read through the ambassador: %d %q %v", code, body, err)
 	}
 
-	// The emptyDirs are the pods' own, and go with them.
-	vols := volumesOf(t, rt, sc.Node)
-	if len(vols) != 2 || vols[0].PodID != adapter.ID && vols[1].PodID != adapter.ID {
-		t.Fatalf("emptyDir volumes %+v, want one each for the sidecar and adapter pods", vols)
-	}
-	writeAtomic(t, filepath.Join(dir, "patterns.yaml"), strings.SplitN(fmt.Sprintf(patternPods, sc.Namespace), "---\n", 2)[1])
-	waitFor(t, 60*time.Second, "the sidecar pod and its emptyDir to go", d.log, func() bool {
-		vs := volumesOf(t, rt, sc.Node)
-		return len(podsByOwner(t, rt, sc.Node)["pod-with-sidecar"]) == 0 && len(vs) == 1 && vs[0].PodID == adapter.ID
+	// A disk emptyDir past its sizeLimit gets its pod evicted, as the
+	// kubelet does; the Deployment replaces it.
+	filler := pods["filler"][0]
+	evicted := `reason=Evicted object=pod/` + sc.Namespace + `/` + filler.Name +
+		` message="Usage of EmptyDir volume \"cache\" exceeds the limit \"256Ki\"."`
+	waitFor(t, 60*time.Second, "the filler pod to be evicted and replaced", d.log, func() bool {
+		ps := podsByOwner(t, rt, sc.Node)["filler"]
+		return strings.Contains(d.log.String(), evicted) && len(ps) == 1 && ps[0].ID != filler.ID
 	})
+
+	// The emptyDirs are the pods' own, and go with them.
+	writeAtomic(t, filepath.Join(dir, "patterns.yaml"), strings.SplitN(fmt.Sprintf(patternPods, sc.Namespace, line), "---\n", 2)[1])
+	waitFor(t, 60*time.Second, "the sidecar pod and its emptyDir to go", d.log, func() bool {
+		if len(podsByOwner(t, rt, sc.Node)["pod-with-sidecar"]) != 0 {
+			return false
+		}
+		for _, v := range volumesOf(t, rt, sc.Node) {
+			if v.Pod == "pod-with-sidecar" || v.PodID == filler.ID {
+				return false
+			}
+		}
+		return true
+	})
+	for _, v := range volumesOf(t, rt, sc.Node) {
+		if v.Pod == "pod-with-adapter" && v.PodID != adapter.ID {
+			t.Errorf("the adapter's emptyDir %s belongs to another pod", v.Name)
+		}
+	}
 }
 
 func volumesOf(t *testing.T, rt runtime.Runtime, node string) []runtime.Volume {
