@@ -115,13 +115,13 @@ func (c *Client) ListVolumes(ctx context.Context, node string) ([]runtime.Volume
 	if err != nil {
 		return nil, err
 	}
-	list, err := volumes.List(cc, new(volumes.ListOptions).WithFilters(scopeFilters(node)))
+	// One label filter: the engine ORs several; the node is checked below.
+	list, err := listVolumes(cc, runtime.LabelManagedBy+"="+runtime.ManagedByValue)
 	if err != nil {
 		return nil, wrap(err, "list volumes")
 	}
 	out := make([]runtime.Volume, 0, len(list))
 	for _, v := range list {
-		// The engine ORs label filters of volumes: check each label here.
 		// Only emptyDir and persistent volumes are listed (records are
 		// volumes too).
 		vol := volumeOf(v.Name, v.Mountpoint, v.Labels)
