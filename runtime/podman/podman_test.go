@@ -87,9 +87,10 @@ func TestPodLifecycle(t *testing.T) {
 }
 
 // TestExecDoesNotLeak runs many execs, concurrently with other calls, and
-// checks that goroutines (and so connections) return to the baseline.
+// checks that goroutines (and so connections) return to the baseline. It
+// counts the process's goroutines, so it does not run in parallel with the
+// package's other tests (which watch containers and hold connections).
 func TestExecDoesNotLeak(t *testing.T) {
-	t.Parallel()
 	rt, sc := testenv.Integration(t)
 	ctx := context.Background()
 	spec := runtime.PodSpec{Namespace: sc.Namespace, Name: "exec", Node: sc.Node, Owner: runtime.Owner{Kind: "Pod", Name: "exec"}}
