@@ -45,7 +45,6 @@ func pending(feature string) *rule { return &rule{feature: feature} }
 const (
 	featureVolumes          = "volumes"
 	featureEnvFrom          = "env from ConfigMaps/Secrets/fields"
-	featureInitContainers   = "init containers"
 	featureResources        = "resources"
 	featureSecurityContexts = "security contexts"
 	featureServiceAccounts  = "service accounts"
@@ -108,7 +107,7 @@ var podSpecRule = &rule{fields: map[string]*rule{
 	"terminationGracePeriodSeconds": honoured,
 	"dnsPolicy":                     honoured,
 	"schedulerName":                 honoured,
-	"initContainers":                pending(featureInitContainers),
+	"initContainers":                {item: containerRule},
 	"volumes":                       {item: volumeRule},
 	"securityContext":               podSecurityRule,
 	"serviceAccountName":            honoured,

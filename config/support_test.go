@@ -69,7 +69,6 @@ var supportCases = []struct {
 			"spec.containers[0].stdinOnce: stdin/tty not run by this build yet",
 			"spec.containers[0].tty: stdin/tty not run by this build yet",
 			"spec.imagePullSecrets: image pull secrets not run by this build yet",
-			"spec.initContainers: init containers not run by this build yet",
 		},
 	},
 	{

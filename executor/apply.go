@@ -164,6 +164,11 @@ func (e *Executor) createPod(ctx context.Context, a planner.Action) error {
 	if err != nil {
 		return err
 	}
+	if inits := a.Workload.Template.Spec.InitContainers; len(inits) > 0 {
+		// The first init container; the planner runs the next ones (and
+		// then the app containers) as each exits 0.
+		return e.runContainer(ctx, id, spec, a.Workload, inits[0].Name, 0)
+	}
 	for _, c := range a.Workload.Template.Spec.Containers {
 		if err := e.runContainer(ctx, id, spec, a.Workload, c.Name, 0); err != nil {
 			return err
@@ -177,9 +182,11 @@ func (e *Executor) createPod(ctx context.Context, a planner.Action) error {
 func (e *Executor) checkRefs(wl *config.Workload) error {
 	t := &wl.Template
 	pod := podFacts{Namespace: wl.Key.Namespace, IP: func() (string, error) { return "", nil }}
-	for i := range t.Spec.Containers {
-		if _, err := containerEnv(&t.Spec.Containers[i], nil, pod, e.data); err != nil {
-			return configError(t.Spec.Containers[i].Name, err)
+	for _, list := range [][]corev1.Container{t.Spec.InitContainers, t.Spec.Containers} {
+		for i := range list {
+			if _, err := containerEnv(&list[i], nil, pod, e.data); err != nil {
+				return configError(list[i].Name, err)
+			}
 		}
 	}
 	for i, v := range t.Spec.Volumes {
@@ -207,7 +214,7 @@ func configError(container string, err error) error {
 // runContainer makes sure the image and the pod's volumes are usable, then
 // creates and starts one run of the named container.
 func (e *Executor) runContainer(ctx context.Context, podID string, pod runtime.PodSpec, wl *config.Workload, name string, restarts int) error {
-	c := findContainer(wl, name)
+	c, init := findContainer(wl, name)
 	if c == nil {
 		return fmt.Errorf("executor: container %q not in the template of %s", name, wl.Key)
 	}
@@ -219,6 +226,7 @@ func (e *Executor) runContainer(ctx context.Context, podID string, pod runtime.P
 	if err != nil {
 		return err
 	}
+	spec.Init = init
 	id, err := e.rt.CreateContainer(ctx, spec)
 	if err != nil {
 		if errors.Is(err, runtime.ErrConfig) {
@@ -267,13 +275,20 @@ func (e *Executor) containerSpec(ctx context.Context, podID string, pod runtime.
 	return s, nil
 }
 
-func findContainer(wl *config.Workload, name string) *corev1.Container {
-	for i := range wl.Template.Spec.Containers {
-		if wl.Template.Spec.Containers[i].Name == name {
-			return &wl.Template.Spec.Containers[i]
+// findContainer finds a container of a workload's template by name, and
+// says whether it is an init container.
+func findContainer(wl *config.Workload, name string) (*corev1.Container, bool) {
+	for i := range wl.Template.Spec.InitContainers {
+		if wl.Template.Spec.InitContainers[i].Name == name {
+			return &wl.Template.Spec.InitContainers[i], true
 		}
 	}
-	return nil
+	for i := range wl.Template.Spec.Containers {
+		if wl.Template.Spec.Containers[i].Name == name {
+			return &wl.Template.Spec.Containers[i], false
+		}
+	}
+	return nil, false
 }
 
 // podSpec translates a workload's template into the engine's pod spec.
@@ -296,6 +311,7 @@ func (e *Executor) podSpec(wl *config.Workload, name string) runtime.PodSpec {
 	s.DNS = e.podDNS(&t.Spec, wl.Key.Namespace)
 	s.Hostname = t.Spec.Hostname
 	s.ServiceAccount = serviceAccount(&t.Spec)
+	s.InitCount = len(t.Spec.InitContainers)
 	for _, a := range t.Spec.HostAliases {
 		s.HostAliases = append(s.HostAliases, runtime.HostAlias{IP: a.IP, Hostnames: a.Hostnames})
 	}

@@ -45,16 +45,73 @@ func ShouldRestart(policy corev1.RestartPolicy, exitCode int32) bool {
 }
 
 // planContainers keeps the containers of an up-to-date pod as its spec and
-// restart policy want, and prunes old runs (keeping the last one for logs).
+// restart policy want: first its init containers, one at a time, each to
+// success; then its app containers. It prunes old runs (keeping the last
+// one for logs).
 func planContainers(r *Result, wl *config.Workload, p *runtime.Pod, now time.Time) {
 	spec := &wl.Template.Spec
-	want := make(map[string]bool, len(spec.Containers))
+	want := make(map[string]bool, len(spec.InitContainers)+len(spec.Containers))
+	for _, c := range spec.InitContainers {
+		want[c.Name] = true
+	}
 	for _, c := range spec.Containers {
 		want[c.Name] = true
-		planContainer(r, wl, p, c.Name, restartPolicy(spec), now)
 	}
-	for _, c := range p.Containers {
-		cur := p.Current(c.Name)
+	if planInit(r, wl, p, now) {
+		for _, c := range spec.Containers {
+			planContainer(r, wl, p, c.Name, p.Current(c.Name), restartPolicy(spec), false, now)
+		}
+	}
+	prune(r, wl, p, p.Containers, p.Current, want)
+	prune(r, wl, p, p.InitContainers, p.CurrentInit, want)
+}
+
+// planInit runs the pod's init containers in order, the next one only once
+// the one before exited 0, and reports whether they have all succeeded. A
+// failed init container is run again under the pod's restart policy
+// (Always counts as OnFailure, as for the kubelet); under Never the pod
+// has failed and its app containers never start. Once an app container
+// exists the init containers are done: the kubelet never runs them again
+// in the same pod.
+func planInit(r *Result, wl *config.Workload, p *runtime.Pod, now time.Time) bool {
+	spec := &wl.Template.Spec
+	if len(spec.InitContainers) == 0 || len(p.Containers) > 0 {
+		return true
+	}
+	policy := restartPolicy(spec)
+	if policy == corev1.RestartPolicyAlways {
+		policy = corev1.RestartPolicyOnFailure
+	}
+	for _, c := range spec.InitContainers {
+		cur := p.CurrentInit(c.Name)
+		if cur != nil && cur.State == runtime.StateExited && cur.ExitCode == 0 {
+			continue
+		}
+		planContainer(r, wl, p, c.Name, cur, policy, true, now)
+		return false
+	}
+	return true
+}
+
+// InitFailed reports whether a pod's init container failed for good: it
+// exited non-zero under restartPolicy Never.
+func InitFailed(p *runtime.Pod, spec *corev1.PodSpec) bool {
+	if restartPolicy(spec) != corev1.RestartPolicyNever || len(p.Containers) > 0 {
+		return false
+	}
+	for _, c := range spec.InitContainers {
+		if cur := p.CurrentInit(c.Name); cur != nil && cur.State == runtime.StateExited && cur.ExitCode != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// prune removes runs of containers the spec no longer has, and runs older
+// than the one before the current.
+func prune(r *Result, wl *config.Workload, p *runtime.Pod, runs []runtime.Container, current func(string) *runtime.Container, want map[string]bool) {
+	for _, c := range runs {
+		cur := current(c.Name)
 		switch {
 		case !want[c.Name]:
 			r.Actions = append(r.Actions, containerAction(RemoveContainer, wl, p, c, "container not in pod spec", CauseOrphan))
@@ -64,16 +121,21 @@ func planContainers(r *Result, wl *config.Workload, p *runtime.Pod, now time.Tim
 	}
 }
 
-func planContainer(r *Result, wl *config.Workload, p *runtime.Pod, name string, policy corev1.RestartPolicy, now time.Time) {
-	cur := p.Current(name)
+// planContainer keeps one container (cur is its newest run, or nil) as the
+// restart policy wants.
+func planContainer(r *Result, wl *config.Workload, p *runtime.Pod, name string, cur *runtime.Container, policy corev1.RestartPolicy, init bool, now time.Time) {
+	kind, restarting := "container", "restarting"
+	if init {
+		kind, restarting = "init container", "restarting init container"
+	}
 	switch {
 	case cur == nil:
 		r.Actions = append(r.Actions, Action{
 			Type: CreateContainer, Namespace: p.Namespace, Pod: p.Name, Owner: wl.Key,
-			PodID: p.ID, Workload: wl, Container: name, Reason: "container missing", Cause: CauseMissing,
+			PodID: p.ID, Workload: wl, Container: name, Reason: kind + " missing", Cause: CauseMissing,
 		})
 	case cur.State == runtime.StateCreated:
-		r.Actions = append(r.Actions, containerAction(StartContainer, wl, p, *cur, "container created but not started", CauseStart))
+		r.Actions = append(r.Actions, containerAction(StartContainer, wl, p, *cur, kind+" created but not started", CauseStart))
 	case cur.State == runtime.StateRunning && cur.Unhealthy != "":
 		a := containerAction(StopContainer, wl, p, *cur, cur.Unhealthy+"; killing the container", CauseUnhealthy)
 		a.Grace = p.GracePeriod
@@ -87,7 +149,7 @@ func planContainer(r *Result, wl *config.Workload, p *runtime.Pod, name string, 
 		r.Actions = append(r.Actions, Action{
 			Type: CreateContainer, Namespace: p.Namespace, Pod: p.Name, Owner: wl.Key,
 			PodID: p.ID, Workload: wl, Container: name, RestartCount: cur.RestartCount + 1,
-			Reason: fmt.Sprintf("restarting: exited with code %d (restartPolicy %s)", cur.ExitCode, policy),
+			Reason: fmt.Sprintf("%s: exited with code %d (restartPolicy %s)", restarting, cur.ExitCode, policy),
 			Cause:  CauseExited,
 		})
 	}

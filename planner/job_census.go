@@ -75,6 +75,9 @@ func podOutcomeOf(p *runtime.Pod, spec *corev1.PodSpec) podOutcome {
 	if len(spec.Containers) == 0 {
 		return outcomeActive
 	}
+	if InitFailed(p, spec) {
+		return outcomeFailed
+	}
 	allExited, failed := true, false
 	for _, c := range spec.Containers {
 		cur := p.Current(c.Name)
@@ -99,13 +102,19 @@ func podOutcomeOf(p *runtime.Pod, spec *corev1.PodSpec) podOutcome {
 // followed a failure, and a current run that exited non-zero failed too.
 func failedRuns(p *runtime.Pod, spec *corev1.PodSpec) int32 {
 	var n int32
-	for _, c := range spec.Containers {
-		if cur := p.Current(c.Name); cur != nil {
+	count := func(cur *runtime.Container) {
+		if cur != nil {
 			n += int32(cur.RestartCount)
 			if cur.State == runtime.StateExited && cur.ExitCode != 0 {
 				n++
 			}
 		}
+	}
+	for _, c := range spec.InitContainers {
+		count(p.CurrentInit(c.Name))
+	}
+	for _, c := range spec.Containers {
+		count(p.Current(c.Name))
 	}
 	return n
 }
@@ -115,6 +124,11 @@ func podFinished(p *runtime.Pod) time.Time {
 	var t time.Time
 	for i := range p.Containers {
 		if c := &p.Containers[i]; p.Current(c.Name) == c && c.FinishedAt.After(t) {
+			t = c.FinishedAt
+		}
+	}
+	for i := range p.InitContainers { // a pod whose init container failed
+		if c := &p.InitContainers[i]; p.CurrentInit(c.Name) == c && c.FinishedAt.After(t) {
 			t = c.FinishedAt
 		}
 	}

@@ -37,6 +37,10 @@ const (
 	// LabelServiceAccount records the pod's serviceAccountName (no token
 	// is mounted).
 	LabelServiceAccount = LabelPrefix + "service-account"
+	// LabelInit marks a run of an init container ("true"; containers only).
+	LabelInit = LabelPrefix + "init"
+	// LabelInitCount is the number of init containers a pod declares.
+	LabelInitCount = LabelPrefix + "init-containers"
 	// LabelContainer is the Kubernetes container name (containers only).
 	LabelContainer = LabelPrefix + "container"
 	// LabelRestartCount counts restarts of that container in its pod; each

@@ -47,6 +47,10 @@ type Pod struct {
 	// Containers are the pod's app containers (not the infra container),
 	// sorted by Name then RestartCount.
 	Containers []Container
+	// InitContainers are the runs of the pod's init containers, sorted the
+	// same way; InitCount is how many the pod's spec declares.
+	InitContainers []Container
+	InitCount      int
 	// Ports are the pod's published ports.
 	Ports []PortBinding
 	// Terminating is set by the executor for a pod it is stopping (the
@@ -111,22 +115,31 @@ func (o *Observed) Sort() {
 		return a.Name < b.Name
 	})
 	for i := range o.Pods {
-		cs := o.Pods[i].Containers
-		sort.Slice(cs, func(i, j int) bool {
-			if cs[i].Name != cs[j].Name {
-				return cs[i].Name < cs[j].Name
-			}
-			return cs[i].RestartCount < cs[j].RestartCount
-		})
+		sortContainers(o.Pods[i].Containers)
+		sortContainers(o.Pods[i].InitContainers)
 	}
 }
 
-// Current returns the newest container (highest restart count) of the pod
-// with the given Kubernetes name, or nil.
-func (p *Pod) Current(name string) *Container {
+func sortContainers(cs []Container) {
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].Name != cs[j].Name {
+			return cs[i].Name < cs[j].Name
+		}
+		return cs[i].RestartCount < cs[j].RestartCount
+	})
+}
+
+// Current returns the newest run (highest restart count) of the pod's app
+// container with the given Kubernetes name, or nil.
+func (p *Pod) Current(name string) *Container { return newest(p.Containers, name) }
+
+// CurrentInit returns the newest run of the named init container, or nil.
+func (p *Pod) CurrentInit(name string) *Container { return newest(p.InitContainers, name) }
+
+func newest(cs []Container, name string) *Container {
 	var cur *Container
-	for i := range p.Containers {
-		c := &p.Containers[i]
+	for i := range cs {
+		c := &cs[i]
 		if c.Name == name && (cur == nil || c.RestartCount > cur.RestartCount) {
 			cur = c
 		}

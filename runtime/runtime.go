@@ -80,6 +80,8 @@ type PodSpec struct {
 	HostIP string
 	// ServiceAccount is the pod's serviceAccountName, recorded only.
 	ServiceAccount string
+	// InitCount is the number of init containers the pod declares.
+	InitCount int
 	// Hostname is the pod's hostname (default Name); HostAliases are extra
 	// /etc/hosts entries (address → names).
 	Hostname    string

@@ -279,6 +279,32 @@ func exitedStatus(p *runtime.Pod, c *runtime.Container, now time.Time) string {
 	return "Error"
 }
 
+// initStatus names a pod that runs its init containers as kubectl does:
+// Init:K/N with K of N done, Init:Error or Init:CrashLoopBackOff for a
+// failed one; "" when the pod has none or is past them.
+func initStatus(p *runtime.Pod, now time.Time) string {
+	if p.InitCount == 0 || len(p.Containers) > 0 {
+		return ""
+	}
+	done := 0
+	for i := range p.InitContainers {
+		c := &p.InitContainers[i]
+		if p.CurrentInit(c.Name) != c {
+			continue
+		}
+		switch {
+		case c.State != runtime.StateExited:
+		case c.ExitCode == 0:
+			done++
+		case exitedStatus(p, c, now) == "CrashLoopBackOff":
+			return "Init:CrashLoopBackOff"
+		default:
+			return "Init:Error"
+		}
+	}
+	return fmt.Sprintf("Init:%d/%d", done, p.InitCount)
+}
+
 // podSummary is a pod's kubectl-style status line.
 type podSummary struct {
 	ready, total, restarts int
@@ -311,6 +337,9 @@ func podStatusOf(p *runtime.Pod, st *executor.Status, now time.Time) podSummary 
 	}
 	if s.total == 0 {
 		s.status = "ContainerCreating"
+		if init := initStatus(p, now); init != "" {
+			s.status = init
+		}
 	}
 	if st != nil {
 		key := p.Namespace + "/" + p.Name

@@ -117,12 +117,15 @@ func logsContainer(ctx context.Context, rt runtime.Runtime, o logsOptions) (*run
 	if err != nil {
 		return nil, err
 	}
-	cur := p.Current(name)
+	cur, runs := p.Current(name), p.Containers
+	if cur == nil {
+		cur, runs = p.CurrentInit(name), p.InitContainers
+	}
 	if !o.previous {
 		return cur, nil
 	}
-	for i := range p.Containers {
-		if c := &p.Containers[i]; c.Name == name && c.RestartCount == cur.RestartCount-1 {
+	for i := range runs {
+		if c := &runs[i]; c.Name == name && c.RestartCount == cur.RestartCount-1 {
 			return c, nil
 		}
 	}

@@ -49,6 +49,9 @@ func findPod(ctx context.Context, rt runtime.Runtime, ns, name string) (*runtime
 func pickContainer(p *runtime.Pod, name string) (string, error) {
 	names := containerNames(p)
 	if name != "" {
+		if p.CurrentInit(name) != nil { // logs -c of an init container
+			return name, nil
+		}
 		for _, n := range names {
 			if n == name {
 				return name, nil

@@ -84,7 +84,11 @@ func (r *Runtime) Exit(podName, container string, code int32) {
 		if p.Name != podName {
 			continue
 		}
-		if c := p.Current(container); c != nil {
+		c := p.Current(container)
+		if c == nil {
+			c = p.CurrentInit(container)
+		}
+		if c != nil {
 			c.State, c.ExitCode, c.FinishedAt = runtime.StateExited, code, r.Now()
 			r.emit("container", "died", c.ID, p)
 		}
@@ -126,6 +130,7 @@ func (r *Runtime) Observe(_ context.Context, node string) (*runtime.Observed, er
 		if node == "" || p.Node == node {
 			cp := *p
 			cp.Containers = append([]runtime.Container(nil), p.Containers...)
+			cp.InitContainers = append([]runtime.Container(nil), p.InitContainers...)
 			obs.Pods = append(obs.Pods, cp)
 		}
 	}
@@ -148,7 +153,7 @@ func (r *Runtime) CreatePod(_ context.Context, s runtime.PodSpec) (string, error
 	r.seq++
 	id := fmt.Sprintf("pod%d", r.seq)
 	p := &runtime.Pod{ID: id, Namespace: s.Namespace, Name: s.Name, Node: s.Node, Owner: s.Owner,
-		TemplateHash: s.TemplateHash, Revision: s.Revision, Labels: s.Labels, RestartPolicy: s.RestartPolicy, ServiceAccount: s.ServiceAccount,
+		TemplateHash: s.TemplateHash, Revision: s.Revision, Labels: s.Labels, RestartPolicy: s.RestartPolicy, ServiceAccount: s.ServiceAccount, InitCount: s.InitCount,
 		GracePeriod: s.GracePeriod, Created: r.Now()}
 	for i, port := range s.Ports {
 		p.Ports = append(p.Ports, runtime.PortBinding{ContainerPort: port.ContainerPort, Protocol: port.Protocol,
@@ -202,8 +207,13 @@ func (r *Runtime) CreateContainer(_ context.Context, s runtime.ContainerSpec) (s
 	}
 	r.seq++
 	id := fmt.Sprintf("ctr%d", r.seq)
-	p.Containers = append(p.Containers, runtime.Container{ID: id, Name: s.Name, Image: s.Image,
-		RestartCount: s.RestartCount, State: runtime.StateCreated, Created: r.Now()})
+	c := runtime.Container{ID: id, Name: s.Name, Image: s.Image,
+		RestartCount: s.RestartCount, State: runtime.StateCreated, Created: r.Now()}
+	if s.Init {
+		p.InitContainers = append(p.InitContainers, c)
+	} else {
+		p.Containers = append(p.Containers, c)
+	}
 	return id, nil
 }
 
@@ -212,6 +222,11 @@ func (r *Runtime) container(id string) (*runtime.Pod, *runtime.Container) {
 		for i := range p.Containers {
 			if p.Containers[i].ID == id {
 				return p, &p.Containers[i]
+			}
+		}
+		for i := range p.InitContainers {
+			if p.InitContainers[i].ID == id {
+				return p, &p.InitContainers[i]
 			}
 		}
 	}
@@ -260,12 +275,8 @@ func (r *Runtime) RemoveContainer(_ context.Context, id string) error {
 	if c == nil {
 		return fmt.Errorf("fake: container %s: %w", id, runtime.ErrNotFound)
 	}
-	for i := range p.Containers {
-		if p.Containers[i].ID == id {
-			p.Containers = append(p.Containers[:i], p.Containers[i+1:]...)
-			break
-		}
-	}
+	p.Containers = withoutContainer(p.Containers, id)
+	p.InitContainers = withoutContainer(p.InitContainers, id)
 	r.emit("container", "remove", id, p)
 	return nil
 }
@@ -387,4 +398,13 @@ func (r *Runtime) DeleteRevision(_ context.Context, rev runtime.Revision) error 
 	}
 	delete(r.revs, revKey(rev))
 	return nil
+}
+
+func withoutContainer(cs []runtime.Container, id string) []runtime.Container {
+	for i := range cs {
+		if cs[i].ID == id {
+			return append(cs[:i], cs[i+1:]...)
+		}
+	}
+	return cs
 }

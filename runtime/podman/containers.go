@@ -35,6 +35,9 @@ func (c *Client) CreateContainer(ctx context.Context, s runtime.ContainerSpec) (
 	gen.Labels = identityLabels(s.Pod)
 	gen.Labels[runtime.LabelContainer] = s.Name
 	gen.Labels[runtime.LabelRestartCount] = strconv.Itoa(s.RestartCount)
+	if s.Init {
+		gen.Labels[runtime.LabelInit] = "true"
+	}
 	gen.Entrypoint = s.Command
 	gen.Command = s.Args
 	gen.WorkDir = s.WorkingDir

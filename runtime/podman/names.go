@@ -39,6 +39,9 @@ func podLabels(s runtime.PodSpec) map[string]string {
 	if s.ServiceAccount != "" {
 		l[runtime.LabelServiceAccount] = s.ServiceAccount
 	}
+	if s.InitCount > 0 {
+		l[runtime.LabelInitCount] = strconv.Itoa(s.InitCount)
+	}
 	return l
 }
 
@@ -79,6 +82,7 @@ func podFromLabels(id string, created time.Time, l map[string]string) runtime.Po
 		Revision:       l[runtime.LabelRevision],
 		RestartPolicy:  l[runtime.LabelRestartPolicy],
 		ServiceAccount: l[runtime.LabelServiceAccount],
+		InitCount:      atoi(l[runtime.LabelInitCount]),
 		Created:        created,
 		Labels:         map[string]string{},
 	}
@@ -101,4 +105,10 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// atoi reads a count label (0 when absent or malformed).
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }

@@ -90,7 +90,11 @@ func assemble(plist []*entities.ListPodsReport, clist []entities.ListContainer) 
 			continue // a container whose pod vanished meanwhile
 		}
 		p := &obs.Pods[i]
-		p.Containers = append(p.Containers, containerFromList(lc))
+		if lc.Labels[runtime.LabelInit] == "true" {
+			p.InitContainers = append(p.InitContainers, containerFromList(lc))
+		} else {
+			p.Containers = append(p.Containers, containerFromList(lc))
+		}
 		if len(p.Ports) == 0 {
 			p.Ports = portsFromList(lc)
 		}
