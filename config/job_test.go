@@ -37,7 +37,7 @@ spec:
 
 func loadOne(t *testing.T, manifest string) (*Desired, error) {
 	t.Helper()
-	return Load(memFS(map[string]string{"m.yaml": manifest}), "rev")
+	return Load(memFS(map[string]string{"m.yaml": manifest, "ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: games}\n"}), "rev")
 }
 
 func TestJobsReachTheDesiredState(t *testing.T) {

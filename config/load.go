@@ -113,6 +113,8 @@ func load(files []manifestFile, revision string) (*Desired, error) {
 	}
 	errs = append(errs, duplicates(d.Objects)...)
 	errs = append(errs, portClashes(d.Objects)...)
+	errs = append(errs, undeclaredNamespaces(d.Objects)...)
+	errs = append(errs, objectCountQuotas(d.Objects)...)
 	if err := combine(errs); err != nil {
 		return nil, err
 	}

@@ -103,12 +103,13 @@ func TestLoadCollectsAllErrors(t *testing.T) {
 	want := []string{
 		"a.yaml#1: spec.ports[0].port: must be between 1 and 65535, inclusive",
 		`m/b.yaml#1: metadata.name: duplicate ConfigMap "default/dup": already declared at a.yaml#0`,
+		`n.yaml#0: metadata.namespace: namespace "other" not found: declare it with a Namespace manifest`,
 		"z.yaml#0: spec.containers[0].imagee: unknown field",
 	}
 	if got := errorLines(err); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if !strings.HasPrefix(err.Error(), "invalid manifests: 3 errors:\n\ta.yaml#1: ") {
+	if !strings.HasPrefix(err.Error(), "invalid manifests: 4 errors:\n\ta.yaml#1: ") {
 		t.Errorf("error text = %q", err.Error())
 	}
 	var fe *FieldError
@@ -220,5 +221,21 @@ func TestDirRevisionSeparatesFiles(t *testing.T) {
 	b := dirRevision([]manifestFile{{"a.yaml", []byte("x" + "b.yaml\x00y")}})
 	if a == b {
 		t.Error("moving bytes between files gave the same revision")
+	}
+}
+
+func TestObjectCountQuota(t *testing.T) {
+	ns := "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n"
+	quota := "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: team}\nspec: {hard: {count/configmaps: \"2\", services: \"1\"}}\n"
+	cm := func(name string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + ", namespace: team}\n"
+	}
+	_, err := Load(memFS(map[string]string{
+		"ns.yaml": ns, "q.yaml": quota, "cm.yaml": cm("a") + "---\n" + cm("c") + "---\n" + cm("b"),
+		"svc.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: team}\nspec: {ports: [{port: 80}]}\n",
+	}), "r")
+	want := []string{`cm.yaml#1: metadata.name: configmaps "c" is forbidden: exceeded quota: q, requested: count/configmaps=1, used: count/configmaps=2, limited: count/configmaps=2`}
+	if got := errorLines(err); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

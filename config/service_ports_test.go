@@ -17,6 +17,7 @@ func TestServicePortClashes(t *testing.T) {
 			svc("two", "dns", "  ports: [{port: 53, protocol: UDP}]") +
 			svc("two", "headless", "  clusterIP: None\n  ports: [{port: 81}]") +
 			svc("two", "fine", "  ports: [{port: 82}]"),
+		"ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: one}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: two}\n",
 	})
 	_, err := Load(fsys, "r1")
 	got := errorLines(err)

@@ -31,6 +31,7 @@ func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 // clockDaemon runs an executor on dir with clk until the test ends.
 func clockDaemon(t *testing.T, rt runtime.Runtime, node, dir string, clk *testClock) *executor.Executor {
 	t.Helper()
+	testenv.DeclareNamespace(t, dir, node)
 	e := executor.New(rt, &config.Dir{Path: dir, Settle: 50 * time.Millisecond}, executor.Options{
 		Node: node, Resync: time.Second, RetryBase: 100 * time.Millisecond, RetryMax: time.Second, Now: clk.now,
 		Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),

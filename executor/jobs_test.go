@@ -22,7 +22,11 @@ import (
 // loadManifests loads YAML documents as the desired state.
 func loadManifests(t *testing.T, rev string, docs ...string) *config.Desired {
 	t.Helper()
-	d, err := config.Load(fstest.MapFS{"m.yaml": {Data: []byte(strings.Join(docs, "---\n"))}}, rev)
+	fsys := fstest.MapFS{"m.yaml": {Data: []byte(strings.Join(docs, "---\n"))}}
+	if !strings.Contains(string(fsys["m.yaml"].Data), "kind: Namespace") {
+		fsys["ns.yaml"] = &fstest.MapFile{Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: ns}\n")}
+	}
+	d, err := config.Load(fsys, rev)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,7 @@ func writeFile(t testing.TB, dir, name, body string) {
 
 // daemonB runs an executor for a benchmark, logging nothing.
 func daemonB(b *testing.B, rt runtime.Runtime, node, dir string) {
+	testenv.DeclareNamespace(b, dir, node)
 	e := executor.New(rt, &config.Dir{Path: dir, Settle: 50 * time.Millisecond}, executor.Options{Node: node, Resync: time.Second,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -77,6 +78,7 @@ func daemonB(b *testing.B, rt runtime.Runtime, node, dir string) {
 // daemon runs an executor on dir until the test ends.
 func daemon(t *testing.T, rt runtime.Runtime, node, dir string) *executor.Executor {
 	t.Helper()
+	testenv.DeclareNamespace(t, dir, node)
 	e := executor.New(rt, &config.Dir{Path: dir, Settle: 50 * time.Millisecond}, executor.Options{
 		Node: node, Resync: time.Second, RetryBase: 100 * time.Millisecond, RetryMax: time.Second,
 		Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),

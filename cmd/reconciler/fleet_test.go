@@ -147,7 +147,7 @@ func TestFleetMembership(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := fmt.Sprintf("fleet-%d", time.Now().UnixNano()%1e9)
-	writeAtomic(t, filepath.Join(src, "cm.yaml"), fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: %s}\ndata: {a: b}\n", ns))
+	writeAtomic(t, filepath.Join(src, "cm.yaml"), fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata: {name: %[1]s}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: %[1]s}\ndata: {a: b}\n", ns))
 	key := writeKey(t, dir, "fleet.key")
 	suffix := ns[len("fleet-"):]
 	nodes := startFleet(t, bin, src, key, suffix, "127.0.0.2", "127.0.0.3", "127.0.0.4")
@@ -222,7 +222,11 @@ tests:
 	}
 }
 
-const fleetManifests = `apiVersion: apps/v1
+const fleetManifests = `apiVersion: v1
+kind: Namespace
+metadata: {name: %[1]s}
+---
+apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: %[1]s}
 spec:
@@ -525,6 +529,7 @@ func TestFleetCommitAgreement(t *testing.T) {
 			t.Fatal(err)
 		}
 		writeAtomic(t, filepath.Join(s, "web.yaml"), manifest(2))
+		testenv.DeclareNamespace(t, s, sc.Node)
 	}
 	suffix := sc.Node[len("test-"):]
 	var nodes []*fleetNode

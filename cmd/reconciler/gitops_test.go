@@ -152,6 +152,7 @@ func TestGitOps(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(work, "apps", "web.yaml"), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		testenv.DeclareNamespace(t, filepath.Join(work, "apps"), sc.Node)
 		gitRun(t, work, "add", "-A")
 		gitRun(t, work, "commit", "-q", "-m", msg)
 		gitRun(t, work, "push", "-q", "origin", "HEAD:main")

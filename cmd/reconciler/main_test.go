@@ -92,6 +92,7 @@ func (s *syncBuffer) String() string {
 // startDaemon runs the daemon on a directory until the test ends.
 func startDaemon(t *testing.T, bin, dir, node, listen string, extra ...string) *proc {
 	t.Helper()
+	testenv.DeclareNamespace(t, dir, node)
 	if !slices.Contains(extra, "--service-loopback") {
 		// Every daemon serves its Services on its own loopback address, so
 		// parallel tests never compete for 127.0.0.1:80.
@@ -350,6 +351,7 @@ func TestContainerImage(t *testing.T) {
 	dir := t.TempDir()
 	body := fmt.Sprintf(deploy, "web", sc.Namespace, 2)
 	writeAtomic(t, filepath.Join(dir, "web.yaml"), body)
+	testenv.DeclareNamespace(t, dir, sc.Node)
 	sock := strings.TrimPrefix(testenv.URI(), "unix://")
 	name := "reconciler-" + sc.Node
 	out, err := exec.Command("podman", "run", "-d", "--name", name, "--network", "none",

@@ -206,7 +206,6 @@ func TestPodConfiguration(t *testing.T) {
 	rt, sc := testenv.Integration(t)
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	writeAtomic(t, filepath.Join(dir, "ns.yaml"), fmt.Sprintf(namespaceDoc, sc.Namespace))
 	writeAtomic(t, filepath.Join(dir, "app.yaml"), fmt.Sprintf(configApp, sc.Namespace, "hello"))
 	listen := freePort(t)
 	d := startDaemon(t, bin, dir, sc.Node, listen)

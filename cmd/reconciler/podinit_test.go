@@ -56,7 +56,6 @@ func TestPodInitContainers(t *testing.T) {
 	rt, sc := testenv.Integration(t)
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	writeAtomic(t, filepath.Join(dir, "ns.yaml"), fmt.Sprintf(namespaceDoc, sc.Namespace))
 	writeAtomic(t, filepath.Join(dir, "pods.yaml"), fmt.Sprintf(initPods, sc.Namespace))
 	listen := freePort(t)
 	d := startDaemon(t, bin, dir, sc.Node, listen)

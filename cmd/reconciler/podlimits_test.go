@@ -105,7 +105,6 @@ func TestPodLimitsAndSecurity(t *testing.T) {
 	rt, sc := testenv.Integration(t)
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	writeAtomic(t, filepath.Join(dir, "ns.yaml"), fmt.Sprintf(namespaceDoc, sc.Namespace))
 	writeAtomic(t, filepath.Join(dir, "pods.yaml"), fmt.Sprintf(limitPods, sc.Namespace))
 	listen := freePort(t)
 	d := startDaemon(t, bin, dir, sc.Node, listen)

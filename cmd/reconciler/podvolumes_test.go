@@ -178,7 +178,6 @@ func TestPodPatterns(t *testing.T) {
 	rt, sc := testenv.Integration(t)
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	writeAtomic(t, filepath.Join(dir, "ns.yaml"), fmt.Sprintf(namespaceDoc, sc.Namespace))
 	line := strings.Repeat("x", 1000)
 	writeAtomic(t, filepath.Join(dir, "patterns.yaml"), fmt.Sprintf(patternPods, sc.Namespace, line))
 	listen := freePort(t)
@@ -281,7 +280,6 @@ func TestPodStorage(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(allowed, "note"), []byte("from the host"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	writeAtomic(t, filepath.Join(dir, "ns.yaml"), fmt.Sprintf(namespaceDoc, sc.Namespace))
 	writeAtomic(t, filepath.Join(dir, "storage.yaml"), fmt.Sprintf(storagePods, sc.Namespace, allowed))
 	writeAtomic(t, filepath.Join(dir, "writer.yaml"), fmt.Sprintf(writerPod, sc.Namespace))
 	listen := freePort(t)

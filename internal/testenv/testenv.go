@@ -240,3 +240,20 @@ func Integration(t testing.TB) (*podman.Client, Scope) {
 	Images(t)
 	return rt, NewScope(t, rt)
 }
+
+// DeclareNamespace writes a Namespace manifest for the scope of node
+// ("test-X" → namespace "t-X") into the manifest directory dir: objects
+// may only live in a declared namespace. It does nothing for other node
+// names, or when dir is empty.
+func DeclareNamespace(t testing.TB, dir, node string) {
+	t.Helper()
+	id, ok := strings.CutPrefix(node, "test-")
+	if !ok || dir == "" {
+		return
+	}
+	ns := "t-" + id
+	body := "# written by the test harness\napiVersion: v1\nkind: Namespace\nmetadata: {name: " + ns + "}\n"
+	if err := os.WriteFile(filepath.Join(dir, "namespace-"+ns+".yaml"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
