@@ -30,6 +30,9 @@ func (e *Executor) apply(ctx context.Context, obs *runtime.Observed, plan planne
 	var errs []error
 	changed, applied := false, 0
 	waiting := map[string]string{}
+	for k, msg := range e.refused {
+		waiting[k] = ReasonFailedCreate + ": " + msg
+	}
 	for i, a := range plan.Actions {
 		err, started := results[i].err, results[i].started
 		if w, ok := isWaiting(err); ok {
@@ -312,6 +315,7 @@ func (e *Executor) podSpec(wl *config.Workload, name string) runtime.PodSpec {
 	s.Hostname = t.Spec.Hostname
 	s.ServiceAccount = serviceAccount(&t.Spec)
 	s.InitCount = len(t.Spec.InitContainers)
+	s.QuotaUsage = podUsage(&t.Spec)
 	for _, a := range t.Spec.HostAliases {
 		s.HostAliases = append(s.HostAliases, runtime.HostAlias{IP: a.IP, Hostnames: a.Hostnames})
 	}

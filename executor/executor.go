@@ -130,7 +130,10 @@ type Executor struct {
 	desired *config.Desired
 	// data indexes desired's ConfigMaps, Secrets and claims; lastSweep is
 	// when left-over volumes were last looked for.
-	data           *podData
+	data *podData
+	// refused holds the pod creations quota admission refused this pass
+	// (by "namespace/pod"), for the waiting reasons.
+	refused        map[string]string
 	lastSweep      time.Time
 	lastEvictCheck time.Time
 	// loaded is the source's last desired state, bound its copy for this
@@ -306,6 +309,7 @@ func (e *Executor) Step(ctx context.Context) time.Duration {
 	e.syncServices(ctx, obs, tmpls)
 	full := planner.Plan(planned, obs, now)
 	plan, drifting, corrections := e.heal(planned, full, now)
+	plan = e.admit(plan, obs)
 	e.setStatus(func(s *Status) { s.Drift = drifting })
 	if e.paused() {
 		e.updateStatus(obs, plan, pinned, now)

@@ -21,6 +21,8 @@ type Status struct {
 	LastSync     time.Time `json:"lastSync"`
 	// Pods holds, by "namespace/name", pods that are not simply running.
 	Pods map[string]PodStatus `json:"pods"`
+	// Quotas are the ResourceQuotas with the usage of the node's pods.
+	Quotas []QuotaStatus `json:"quotas,omitempty"`
 	// Readiness holds, by "namespace/name", every pod's ready containers
 	// as the probes see them.
 	Readiness map[string]Readiness `json:"readiness"`
@@ -184,7 +186,7 @@ func (e *Executor) setWaiting(m map[string]string) {
 // waitingReason extracts the reason prefix of an ErrWaiting message.
 func waitingReason(msg string) string {
 	for _, r := range []string{ReasonErrImagePull, ReasonImagePullBackOff, ReasonErrImageNeverPull, ReasonContainerCreating,
-		ReasonCreateContainerConfigError, ReasonPending} {
+		ReasonCreateContainerConfigError, ReasonPending, ReasonFailedCreate} {
 		if len(msg) >= len(r) && msg[:len(r)] == r {
 			return r
 		}
@@ -211,12 +213,14 @@ func (e *Executor) updateStatus(obs *runtime.Observed, plan planner.Result, pinn
 	for _, a := range plan.Actions {
 		pending = append(pending, a.String())
 	}
+	quotas := e.quotaStatus(obs)
 	e.setStatus(func(s *Status) {
 		e.pods = obs.Pods
 		s.Pending = pending
 		s.Workloads = wls
 		s.Jobs, s.CronJobs = plan.Jobs, plan.CronJobs
 		s.Readiness = ready
+		s.Quotas = quotas
 		s.LastSync = now
 		s.Skipped = skipped
 		s.InSync = len(plan.Actions) == 0 && len(s.Drift) == 0

@@ -37,6 +37,10 @@ const (
 	// LabelServiceAccount records the pod's serviceAccountName (no token
 	// is mounted).
 	LabelServiceAccount = LabelPrefix + "service-account"
+	// LabelQuotaUsage records what the pod counts against ResourceQuotas
+	// ("limits.cpu=2,pods=1,requests.memory=768Mi"), so that a restarted
+	// daemon knows it whatever template the pod came from.
+	LabelQuotaUsage = LabelPrefix + "quota-usage"
 	// LabelInit marks a run of an init container ("true"; containers only).
 	LabelInit = LabelPrefix + "init"
 	// LabelInitCount is the number of init containers a pod declares.

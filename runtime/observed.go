@@ -41,6 +41,9 @@ type Pod struct {
 	RestartPolicy string
 	// ServiceAccount is the pod's serviceAccountName as recorded.
 	ServiceAccount string
+	// QuotaUsage is what the pod counts against ResourceQuotas, as
+	// recorded when it was created.
+	QuotaUsage map[string]string
 	// GracePeriod is how long containers get between SIGTERM and SIGKILL.
 	GracePeriod time.Duration
 	Created     time.Time

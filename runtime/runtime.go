@@ -82,6 +82,9 @@ type PodSpec struct {
 	ServiceAccount string
 	// InitCount is the number of init containers the pod declares.
 	InitCount int
+	// QuotaUsage is what the pod counts against ResourceQuotas, by
+	// resource name (quantities as strings).
+	QuotaUsage map[string]string
 	// Hostname is the pod's hostname (default Name); HostAliases are extra
 	// /etc/hosts entries (address → names).
 	Hostname    string

@@ -17,8 +17,11 @@ import (
 // cmdDescribe implements `describe pod|deployment NAME`: the object, its
 // conditions and its recent events.
 func cmdDescribe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) >= 1 && (args[0] == "quota" || args[0] == "quotas" || args[0] == "resourcequota") {
+		return describeQuota(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) < 2 {
-		return errors.New("usage: reconciler describe pod|deployment|job|cronjob NAME [-n NS]")
+		return errors.New("usage: reconciler describe pod|deployment|job|cronjob NAME [-n NS], or describe quota [NAME] [-n NS]")
 	}
 	fs := flag.NewFlagSet("describe", flag.ContinueOnError)
 	fs.SetOutput(stderr)

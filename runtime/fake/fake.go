@@ -153,7 +153,7 @@ func (r *Runtime) CreatePod(_ context.Context, s runtime.PodSpec) (string, error
 	r.seq++
 	id := fmt.Sprintf("pod%d", r.seq)
 	p := &runtime.Pod{ID: id, Namespace: s.Namespace, Name: s.Name, Node: s.Node, Owner: s.Owner,
-		TemplateHash: s.TemplateHash, Revision: s.Revision, Labels: s.Labels, RestartPolicy: s.RestartPolicy, ServiceAccount: s.ServiceAccount, InitCount: s.InitCount,
+		TemplateHash: s.TemplateHash, Revision: s.Revision, Labels: s.Labels, RestartPolicy: s.RestartPolicy, ServiceAccount: s.ServiceAccount, InitCount: s.InitCount, QuotaUsage: s.QuotaUsage,
 		GracePeriod: s.GracePeriod, Created: r.Now()}
 	for i, port := range s.Ports {
 		p.Ports = append(p.Ports, runtime.PortBinding{ContainerPort: port.ContainerPort, Protocol: port.Protocol,

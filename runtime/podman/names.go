@@ -42,6 +42,18 @@ func podLabels(s runtime.PodSpec) map[string]string {
 	if s.InitCount > 0 {
 		l[runtime.LabelInitCount] = strconv.Itoa(s.InitCount)
 	}
+	if len(s.QuotaUsage) > 0 {
+		keys := make([]string, 0, len(s.QuotaUsage))
+		for k := range s.QuotaUsage {
+			keys = append(keys, k)
+		}
+		sortStrings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + s.QuotaUsage[k]
+		}
+		l[runtime.LabelQuotaUsage] = strings.Join(parts, ",")
+	}
 	return l
 }
 
@@ -83,6 +95,7 @@ func podFromLabels(id string, created time.Time, l map[string]string) runtime.Po
 		RestartPolicy:  l[runtime.LabelRestartPolicy],
 		ServiceAccount: l[runtime.LabelServiceAccount],
 		InitCount:      atoi(l[runtime.LabelInitCount]),
+		QuotaUsage:     usageOf(l[runtime.LabelQuotaUsage]),
 		Created:        created,
 		Labels:         map[string]string{},
 	}
@@ -111,4 +124,18 @@ func sortStrings(s []string) {
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+// usageOf reads the quota usage label.
+func usageOf(s string) map[string]string {
+	if s == "" {
+		return nil
+	}
+	m := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
 }
