@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -112,7 +113,12 @@ func runSleep(args []string, _, stderr io.Writer) int {
 		return 2
 	}
 	if args[0] == "inf" {
-		select {}
+		// Until SIGTERM or SIGINT (select{} alone is a deadlock to the Go
+		// runtime when nothing else can wake it).
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+		<-stop
+		return 0
 	}
 	d, err := time.ParseDuration(args[0])
 	if err != nil {
