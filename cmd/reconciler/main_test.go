@@ -98,11 +98,6 @@ func startDaemon(t *testing.T, bin, dir, node, listen string, extra ...string) *
 		// parallel tests never compete for 127.0.0.1:80.
 		extra = append(extra, "--service-loopback", loopbackFor(node).String())
 	}
-	t.Cleanup(func() { // after the daemon is killed (cleanups run last-in first-out)
-		if h, err := svcnet.NewHost(node); err == nil {
-			_ = h.Close()
-		}
-	})
 	return startProc(t, bin, append([]string{"run", "--source", dir, "--node-name", node, "--listen", listen,
 		"--resync", "1s", "--podman", testenv.URI()}, extra...)...)
 }
@@ -119,6 +114,14 @@ func loopbackFor(node string) netip.Addr {
 // when the test ends if it still runs.
 func startProc(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
+	if i := slices.Index(args, "--node-name"); len(args) > 0 && args[0] == "run" && i >= 0 && i+1 < len(args) {
+		node := args[i+1]
+		t.Cleanup(func() { // after the daemon is killed (cleanups run last-in first-out)
+			if h, err := svcnet.NewHost(node); err == nil {
+				_ = h.Close()
+			}
+		})
+	}
 	p := &proc{log: &syncBuffer{}}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
