@@ -43,16 +43,10 @@ func pending(feature string) *rule { return &rule{feature: feature} }
 
 // Features not run by this build yet, as named in Workload.Unhonoured.
 const (
-	featureVolumes          = "volumes"
-	featureEnvFrom          = "env from ConfigMaps/Secrets/fields"
-	featureResources        = "resources"
-	featureSecurityContexts = "security contexts"
-	featureServiceAccounts  = "service accounts"
-	featurePlacement        = "placement"
-	featureLifecycleHooks   = "lifecycle hooks"
-	featureHostPorts        = "host ports"
-	featurePullSecrets      = "image pull secrets"
-	featureStdin            = "stdin/tty"
+	featureLifecycleHooks = "lifecycle hooks"
+	featureHostPorts      = "host ports"
+	featurePullSecrets    = "image pull secrets"
+	featureStdin          = "stdin/tty"
 )
 
 // podMetadataRule is the allowlist of pod metadata.
