@@ -322,3 +322,46 @@ func TestPodStorage(t *testing.T) {
 		t.Errorf("%d engine volumes back the PersistentVolume, want 1", persistent)
 	}
 }
+
+// TestLeftoverVolumesAreSwept leaves what a daemon killed in the middle of
+// removing a pod would leave (its emptyDir and its ConfigMap files) and
+// checks that the next daemon of the node removes them, and nothing of
+// another node.
+func TestLeftoverVolumesAreSwept(t *testing.T) {
+	t.Parallel()
+	rt, sc := testenv.Integration(t)
+	other := testenv.NewScope(t, rt)
+	bin := buildBinary(t)
+	ctx := context.Background()
+	gone := "0123456789ab0123456789ab0123456789ab0123456789ab0123456789abcdef"
+	var vols []runtime.Volume
+	for _, node := range []string{sc.Node, other.Node} {
+		v, err := rt.EnsureVolume(ctx, runtime.VolumeSpec{Name: "t_leftover_" + node, Kind: runtime.VolumeEmptyDir,
+			Node: node, Namespace: sc.Namespace, Pod: "gone", PodID: gone, Volume: "cache"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vols = append(vols, v)
+		if err := os.MkdirAll(filepath.Join(testenv.VolumeDir, node, gone[:12], "config"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	listen := freePort(t)
+	d := startDaemon(t, bin, dir, sc.Node, listen)
+	waitFor(t, 30*time.Second, "the node's left-overs to be swept", d.log, func() bool {
+		_, err := os.Stat(filepath.Join(testenv.VolumeDir, sc.Node, gone[:12]))
+		for _, v := range volumesOf(t, rt, sc.Node) {
+			if v.Name == vols[0].Name {
+				return false
+			}
+		}
+		return os.IsNotExist(err)
+	})
+	if vs := volumesOf(t, rt, other.Node); len(vs) != 1 || vs[0].Name != vols[1].Name {
+		t.Errorf("the other node's volumes: %+v, want its left-over untouched", vs)
+	}
+	if _, err := os.Stat(filepath.Join(testenv.VolumeDir, other.Node, gone[:12])); err != nil {
+		t.Errorf("the other node's files were touched: %v", err)
+	}
+}
