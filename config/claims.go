@@ -13,9 +13,9 @@ import (
 // ClaimBinding is the outcome of binding one PersistentVolumeClaim.
 type ClaimBinding struct {
 	// Volume is the bound PersistentVolume's name; empty while Pending.
-	Volume string
+	Volume string `json:"volume,omitempty"`
 	// Reason says why a Pending claim found no volume.
-	Reason string
+	Reason string `json:"reason,omitempty"`
 }
 
 // Bound reports whether the claim has a volume.

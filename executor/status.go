@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reconciler/reconciler/config"
 	"github.com/reconciler/reconciler/planner"
 	"github.com/reconciler/reconciler/runtime"
 )
@@ -23,6 +24,8 @@ type Status struct {
 	Pods map[string]PodStatus `json:"pods"`
 	// Quotas are the ResourceQuotas with the usage of the node's pods.
 	Quotas []QuotaStatus `json:"quotas,omitempty"`
+	// Claims are the PersistentVolumeClaims' bindings, by "namespace/name".
+	Claims map[string]config.ClaimBinding `json:"claims,omitempty"`
 	// Readiness holds, by "namespace/name", every pod's ready containers
 	// as the probes see them.
 	Readiness map[string]Readiness `json:"readiness"`
@@ -214,6 +217,10 @@ func (e *Executor) updateStatus(obs *runtime.Observed, plan planner.Result, pinn
 		pending = append(pending, a.String())
 	}
 	quotas := e.quotaStatus(obs)
+	var claims map[string]config.ClaimBinding
+	if e.data != nil {
+		claims = e.data.claims
+	}
 	e.setStatus(func(s *Status) {
 		e.pods = obs.Pods
 		s.Pending = pending
@@ -221,6 +228,7 @@ func (e *Executor) updateStatus(obs *runtime.Observed, plan planner.Result, pinn
 		s.Jobs, s.CronJobs = plan.Jobs, plan.CronJobs
 		s.Readiness = ready
 		s.Quotas = quotas
+		s.Claims = claims
 		s.LastSync = now
 		s.Skipped = skipped
 		s.InSync = len(plan.Actions) == 0 && len(s.Drift) == 0

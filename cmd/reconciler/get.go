@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/reconciler/reconciler/api"
+	"github.com/reconciler/reconciler/config"
 	"github.com/reconciler/reconciler/executor"
 	"github.com/reconciler/reconciler/planner"
 	"github.com/reconciler/reconciler/runtime"
@@ -38,9 +39,11 @@ type getOptions struct {
 	// endpoints are the daemon's Services as served, by "ns/name"
 	// (filled for `get services`).
 	endpoints map[string]executor.EndpointsStatus
+	// claims are the daemon's claim bindings (filled for `get pvc|pv`).
+	claims map[string]config.ClaimBinding
 }
 
-const getUsage = "usage: reconciler get pods|deployments|services|endpoints|nodes|configmaps|secrets|jobs|cronjobs|events|all " +
+const getUsage = "usage: reconciler get pods|deployments|services|endpoints|nodes|configmaps|secrets|pvc|pv|jobs|cronjobs|events|all " +
 	"[-n NS] [-A] [-l SELECTOR] [-o wide|json|yaml|name] [--show-labels]"
 
 func cmdGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -169,6 +172,11 @@ func getKind(ctx context.Context, kind, uri string, opt getOptions, stdout io.Wr
 	var objs []api.ObjectView
 	if err := getJSON(ctx, strings.TrimRight(opt.server, "/")+"/api/v1/objects", &objs); err != nil {
 		return fmt.Errorf("%s come from the daemon, which does not answer at %s: %w", kind, opt.server, err)
+	}
+	if k == "PersistentVolumeClaim" || k == "PersistentVolume" {
+		if st := fetchStatus(ctx, opt.server); st != nil {
+			opt.claims = st.Claims
+		}
 	}
 	if k == "Service" {
 		opt.endpoints = map[string]executor.EndpointsStatus{}

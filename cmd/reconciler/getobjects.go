@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/reconciler/reconciler/api"
+	"github.com/reconciler/reconciler/config"
 	"github.com/reconciler/reconciler/executor"
 )
 
@@ -19,6 +20,8 @@ var kindNames = map[string]string{
 	"service": "Service", "services": "Service", "svc": "Service",
 	"configmap": "ConfigMap", "configmaps": "ConfigMap", "cm": "ConfigMap",
 	"secret": "Secret", "secrets": "Secret",
+	"persistentvolumeclaim": "PersistentVolumeClaim", "persistentvolumeclaims": "PersistentVolumeClaim", "pvc": "PersistentVolumeClaim",
+	"persistentvolume": "PersistentVolume", "persistentvolumes": "PersistentVolume", "pv": "PersistentVolume",
 }
 
 // objectFields is the part of a desired object the tables read.
@@ -35,10 +38,23 @@ type objectFields struct {
 			NodePort int32  `json:"nodePort"`
 			Protocol string `json:"protocol"`
 		} `json:"ports"`
+		// PersistentVolume and PersistentVolumeClaim fields.
+		AccessModes      []string          `json:"accessModes"`
+		StorageClassName *string           `json:"storageClassName"`
+		Capacity         map[string]string `json:"capacity"`
+		ReclaimPolicy    string            `json:"persistentVolumeReclaimPolicy"`
+		Resources        struct {
+			Requests map[string]string `json:"requests"`
+		} `json:"resources"`
 	} `json:"spec"`
 	BinaryData map[string]any `json:"binaryData"`
 	// served is the Service as the daemon's proxy serves it (not JSON).
 	served executor.EndpointsStatus
+	// name and namespace of the object, and the daemon's claim bindings
+	// (not JSON).
+	name, namespace string
+	claims          map[string]config.ClaimBinding
+	volumeCapacity  map[string]string
 }
 
 // printObjects prints the desired objects of one kind, in the namespace
@@ -49,12 +65,24 @@ func printObjects(w io.Writer, kind string, objs []api.ObjectView, o getOptions)
 		f    objectFields
 	}
 	var rows []row
+	capacities := map[string]string{} // PersistentVolume → its capacity, for claims
 	for _, v := range objs {
 		var f objectFields
-		if v.Kind != kind || json.Unmarshal(v.Object, &f) != nil || !o.match(v.Namespace, f.Metadata.Labels) {
+		if v.Kind == "PersistentVolume" && json.Unmarshal(v.Object, &f) == nil {
+			capacities[v.Name] = f.Spec.Capacity["storage"]
+		}
+	}
+	for _, v := range objs {
+		var f objectFields
+		if v.Kind != kind || json.Unmarshal(v.Object, &f) != nil {
 			continue
 		}
+		if ns := v.Namespace; ns == "" && !o.selector.Matches(labels.Set(f.Metadata.Labels)) || ns != "" && !o.match(ns, f.Metadata.Labels) {
+			continue // cluster-scoped objects (PersistentVolumes) are in no namespace
+		}
+		f.volumeCapacity = capacities
 		f.served = o.endpoints[v.Namespace+"/"+v.Name]
+		f.name, f.namespace, f.claims = v.Name, v.Namespace, o.claims
 		rows = append(rows, row{v, f})
 	}
 	sort.Slice(rows, func(i, j int) bool {
@@ -119,6 +147,30 @@ func objectColumns(kind string) (string, func(objectFields) string) {
 		return "NAME\tDATA", func(f objectFields) string { return fmt.Sprint(len(f.Data) + len(f.BinaryData)) }
 	case "Secret":
 		return "NAME\tTYPE\tDATA", func(f objectFields) string { return f.Type + "\t" + fmt.Sprint(len(f.Data)) }
+	case "PersistentVolumeClaim":
+		return "NAME\tSTATUS\tVOLUME\tCAPACITY\tACCESS MODES\tSTORAGECLASS", func(f objectFields) string {
+			b, ok := f.claims[f.namespace+"/"+f.name]
+			if !ok || !b.Bound() { // as kubectl: a Pending claim has no volume, capacity or modes yet
+				return "Pending\t\t\t\t" + orNone(deref(f.Spec.StorageClassName))
+			}
+			return "Bound\t" + b.Volume + "\t" + f.volumeCapacity[b.Volume] + "\t" +
+				accessModes(f.Spec.AccessModes) + "\t" + orNone(deref(f.Spec.StorageClassName))
+		}
+	case "PersistentVolume":
+		return "NAME\tCAPACITY\tACCESS MODES\tRECLAIM POLICY\tSTATUS\tCLAIM\tSTORAGECLASS", func(f objectFields) string {
+			status, claim := "Available", ""
+			for k, b := range f.claims {
+				if b.Volume == f.name {
+					status, claim = "Bound", k
+				}
+			}
+			policy := f.Spec.ReclaimPolicy
+			if policy == "" {
+				policy = "Retain"
+			}
+			return f.Spec.Capacity["storage"] + "\t" + accessModes(f.Spec.AccessModes) + "\t" + policy + "\t" +
+				status + "\t" + claim + "\t" + orNone(deref(f.Spec.StorageClassName))
+		}
 	}
 	return "NAME", func(objectFields) string { return "" } // Jobs and CronJobs: see jobs.go
 }
@@ -146,4 +198,22 @@ func labelsString(l map[string]string) string {
 		return "<none>"
 	}
 	return labels.Set(l).String()
+}
+
+// accessModes abbreviates access modes as kubectl does (RWO, ROX, RWX,
+// RWOP).
+func accessModes(modes []string) string {
+	short := map[string]string{"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
+	out := make([]string, 0, len(modes))
+	for _, m := range modes {
+		out = append(out, short[m])
+	}
+	return strings.Join(out, ",")
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -35,7 +35,7 @@ commands:
   cordon|uncordon NODE      stop or restart placing pods on a node of the fleet (needs --token-file)
   drain NODE                cordon, then wait until its movable pods run elsewhere (needs --token-file)
   validate DIR              validate manifests; exit 1 and list every error
-  get KIND                  pods, deployments, services, endpoints, nodes, configmaps, secrets, jobs, cronjobs, events, all
+  get KIND                  pods, deployments, services, endpoints, nodes, configmaps, secrets, pvc, pv, jobs, cronjobs, events, all
                             (-n NS, -A, -l SELECTOR, -o wide|json|yaml|name, --show-labels, -w)
   describe pod|deployment|job|cronjob NAME  the object, its conditions and its recent events
   create job NAME --from=cronjob/CJ  run a CronJob's job template now (needs --token-file)

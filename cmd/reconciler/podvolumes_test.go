@@ -295,6 +295,13 @@ func TestPodStorage(t *testing.T) {
 			strings.Contains(s, `persistentvolumeclaim "huge" is Pending: no persistent volumes available for this claim`)
 	})
 	t.Logf("status:\n%s", st)
+	pvc := waitStatus(t, bin, listen, "get pvc to show the bindings", d.log, func(s string) bool {
+		return hasRow(s, "data", "Bound", "data-"+sc.Namespace, "1Gi", "RWO") && hasRow(s, "huge", "Pending")
+	}, "get", "pvc", "-n", sc.Namespace)
+	t.Logf("get pvc:\n%s", pvc)
+	waitStatus(t, bin, listen, "get pv to show the claim", d.log, func(s string) bool {
+		return hasRow(s, "data-"+sc.Namespace, "1Gi", "RWO", "Retain", "Bound", sc.Namespace+"/data")
+	}, "get", "pv")
 	if n := len(podsByOwner(t, rt, sc.Node)["host-bad"]); n != 0 {
 		t.Errorf("the refused pod has %d pods", n)
 	}
