@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,18 +89,20 @@ func TestResourceQuota(t *testing.T) {
 	if ps := podsByOwner(t, rt, sc.Node); len(ps["pod-illegal"]) != 0 || len(ps["pod-two"]) != 0 {
 		t.Errorf("refused pods exist in the engine: %v", ps)
 	}
-	out, err := exec.Command(bin, "describe", "quota", "-n", sc.Namespace, "--server", "http://"+listen).CombinedOutput()
-	if err != nil {
-		t.Fatalf("describe quota: %v\n%s", err, out)
-	}
-	for _, row := range [][]string{
+	// The status follows the engine one pass behind: wait for pod-one to
+	// be counted.
+	rows := [][]string{
 		{"Name:", "red-team-resource-quota"}, {"limits.cpu", "2", "4"}, {"limits.memory", "1Gi", "2Gi"},
 		{"pods", "1", "5"}, {"requests.cpu", "500m", "2"}, {"requests.memory", "768Mi", "1Gi"},
-	} {
-		if !hasRow(string(out), row...) {
-			t.Errorf("describe quota lacks %v:\n%s", row, out)
-		}
 	}
+	waitStatus(t, bin, listen, "describe quota to show pod-one's usage", d.log, func(s string) bool {
+		for _, row := range rows {
+			if !hasRow(s, row...) {
+				return false
+			}
+		}
+		return true
+	}, "describe", "quota", "-n", sc.Namespace)
 
 	// pod-one goes: pod-two fits now; pod-illegal never does.
 	if err := os.Remove(filepath.Join(dir, "pod-one.yaml")); err != nil {
