@@ -268,15 +268,27 @@ func newTestRepo(t *testing.T, opt Options) (*Repo, *logBuffer) {
 }
 
 // mustLoad loads and fails the test on error.
+//
+// A transient failure to reach the repository (the loopback sshd of a
+// loaded machine closing a session) is retried for up to 10 s, as the
+// daemon retries with backoff; any other error, or one that lasts, fails
+// the test.
 func mustLoad(t *testing.T, r *Repo) *config.Desired {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	d, err := r.Load(ctx)
-	if err != nil {
-		t.Fatalf("Load: %v", err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d, err := r.Load(ctx)
+		if err == nil {
+			return d
+		}
+		if !errors.Is(err, ErrUnreachable) || time.Now().After(deadline) {
+			t.Fatalf("Load: %v", err)
+		}
+		t.Logf("Load: %v; retrying", err)
+		time.Sleep(250 * time.Millisecond)
 	}
-	return d
 }
 
 // loadErr loads, expects an error wrapping want, and returns it.
