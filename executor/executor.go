@@ -465,10 +465,10 @@ func (e *Executor) watch(ctx context.Context) {
 	}
 }
 
-// runKinds are the kinds the loop acts on; Namespaces need no engine object.
 // sweepInterval is how often left-over emptyDirs and files are looked for.
 const sweepInterval = 30 * time.Second
 
+// runKinds are the kinds the loop acts on; Namespaces need no engine object.
 var runKinds = map[string]bool{"Service": true, "Pod": true, "Deployment": true, "ReplicationController": true, "Namespace": true,
 	"Job": true, "CronJob": true, "ConfigMap": true, "Secret": true, "PersistentVolume": true,
 	"PersistentVolumeClaim": true, "ServiceAccount": true}

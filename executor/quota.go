@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"errors"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -61,15 +62,11 @@ func (e *Executor) admit(plan planner.Result, obs *runtime.Observed) planner.Res
 		for _, r := range refused {
 			e.refused[r.Namespace+"/"+r.Pod] = r.Message
 			e.noteWaiting(planner.Action{Namespace: r.Namespace, Pod: r.Pod, Owner: r.Owner},
-				&ErrWaiting{Reason: ReasonFailedCreate, Err: errString(r.Message)})
+				&ErrWaiting{Reason: ReasonFailedCreate, Err: errors.New(r.Message)})
 		}
 	}
 	return plan
 }
-
-type errString string
-
-func (e errString) Error() string { return string(e) }
 
 // quotaStatus describes the desired ResourceQuotas with the usage of the
 // node's pods.

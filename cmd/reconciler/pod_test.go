@@ -138,8 +138,27 @@ func containersRunning(p runtime.Pod) bool {
 }
 
 // podExec runs a toolbox command in the current run of a pod's container
-// and returns its output; a failure fails the test.
+// and returns its output; a failure or a non-zero exit fails the test.
 func podExec(t *testing.T, rt runtime.Runtime, node, pod, container string, cmd ...string) string {
+	t.Helper()
+	res := toolboxExec(t, rt, node, pod, container, cmd...)
+	if res.ExitCode != 0 {
+		t.Fatalf("exec %v in %s/%s: exit %d, stderr %q", cmd, pod, container, res.ExitCode, res.Stderr)
+	}
+	return string(res.Stdout)
+}
+
+// podExecCode runs a toolbox command and returns its output (stdout, then
+// stderr) and exit code.
+func podExecCode(t *testing.T, rt runtime.Runtime, node, pod, container string, cmd ...string) (string, int) {
+	t.Helper()
+	res := toolboxExec(t, rt, node, pod, container, cmd...)
+	return string(res.Stdout) + string(res.Stderr), res.ExitCode
+}
+
+// toolboxExec runs /app CMD... in the current run of a pod's container; an
+// exec that cannot run fails the test.
+func toolboxExec(t *testing.T, rt runtime.Runtime, node, pod, container string, cmd ...string) runtime.ExecResult {
 	t.Helper()
 	p := podNamed(t, rt, node, pod)
 	c := p.Current(container)
@@ -149,10 +168,10 @@ func podExec(t *testing.T, rt runtime.Runtime, node, pod, container string, cmd 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := rt.Exec(ctx, c.ID, append([]string{"/app"}, cmd...))
-	if err != nil || res.ExitCode != 0 {
-		t.Fatalf("exec %v in %s/%s: %v, exit %d, stderr %q", cmd, pod, container, err, res.ExitCode, res.Stderr)
+	if err != nil {
+		t.Fatalf("exec %v in %s/%s: %v", cmd, pod, container, err)
 	}
-	return string(res.Stdout)
+	return res
 }
 
 // podNamed returns the running pod whose name starts with prefix.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -174,23 +173,6 @@ func TestPodLimitsAndSecurity(t *testing.T) {
 			t.Errorf("the root container of a runAsNonRoot pod runs")
 		}
 	}
-}
-
-// podExecCode runs a toolbox command and returns its output and exit code.
-func podExecCode(t *testing.T, rt runtime.Runtime, node, pod, container string, cmd ...string) (string, int) {
-	t.Helper()
-	p := podNamed(t, rt, node, pod)
-	c := p.Current(container)
-	if c == nil {
-		t.Fatalf("pod %s has no container %s", pod, container)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := rt.Exec(ctx, c.ID, append([]string{"/app"}, cmd...))
-	if err != nil {
-		t.Fatalf("exec %v in %s/%s: %v", cmd, pod, container, err)
-	}
-	return string(res.Stdout) + string(res.Stderr), res.ExitCode
 }
 
 func podExecAllowFail(t *testing.T, rt runtime.Runtime, node, pod, container string, cmd ...string) string {
