@@ -290,6 +290,12 @@ func TestPodStorage(t *testing.T) {
 	if got := podExec(t, rt, sc.Node, "host-ok", "main", "cat", "/host/note"); got != "from the host" {
 		t.Errorf("hostPath file = %q", got)
 	}
+	if out, code := podExecCode(t, rt, sc.Node, "host-ok", "main", "write", "/host/new", "x"); code == 0 {
+		t.Errorf("wrote into a readOnly mount: %s", out)
+	}
+	if _, err := os.Stat(filepath.Join(allowed, "new")); err == nil {
+		t.Errorf("a file appeared on the host through a readOnly mount")
+	}
 	st := waitStatus(t, bin, listen, "the refusals to show", d.log, func(s string) bool {
 		return strings.Contains(s, `spec.volumes[0].hostPath.path: "/etc" is not under a directory allowed by --host-path-allow`) &&
 			strings.Contains(s, `persistentvolumeclaim "huge" is Pending: no persistent volumes available for this claim`)
